@@ -1,0 +1,114 @@
+import type { Readable } from 'node:stream';
+
+import type { Reference } from './reference.js';
+import type { Descriptor } from './schemas.js';
+
+/** A named image in a store: the name as a reference, and the manifest it points at. */
+export interface ImageEntry {
+  reference: Reference;
+  descriptor: Descriptor;
+  /** The name exactly as the store holds it, when that differs from the reference (`v1`). */
+  name?: string;
+}
+
+/** A manifest's exact bytes, with the media type the store gave for them. */
+export interface ManifestContent {
+  bytes: Uint8Array;
+  mediaType?: string;
+}
+
+/**
+ * Store is what every place images live implements: content-addressed blobs and manifests,
+ * and names that point at manifests. Repositories are full names (`docker.io/library/busybox`)
+ * as returned by {@link Store.locate}.
+ */
+export interface Store {
+  /** Where the store is, for messages; never holds credentials. */
+  readonly location: string;
+
+  /** locate maps an image name to the name this store gives it (a registry replaces the host). */
+  locate(reference: Reference): Reference;
+
+  /** resolve finds the manifest a tag or digest names; throws a NotFoundError when none does. */
+  resolve(reference: Reference, asTyped?: string): Promise<Descriptor>;
+
+  /** getManifest returns the exact bytes of a manifest, verified against the descriptor. */
+  getManifest(repository: string, descriptor: Descriptor): Promise<ManifestContent>;
+
+  hasManifest(repository: string, descriptor: Descriptor): Promise<boolean>;
+
+  hasBlob(repository: string, descriptor: Descriptor): Promise<boolean>;
+
+  /** getBlob returns a stream that fails with an IntegrityError if the bytes disagree with the descriptor. */
+  getBlob(repository: string, descriptor: Descriptor): Promise<Readable>;
+
+  /** putBlob stores a blob only once its bytes are verified against the descriptor. */
+  putBlob(repository: string, descriptor: Descriptor, content: Readable): Promise<void>;
+
+  /** putManifest stores a manifest by digest; its blobs and children must already be stored. */
+  putManifest(repository: string, descriptor: Descriptor, bytes: Uint8Array): Promise<void>;
+
+  /** tag points a name at a stored manifest. */
+  tag(reference: Reference, descriptor: Descriptor): Promise<void>;
+
+  /** listImages yields every named image. */
+  listImages(): AsyncIterable<ImageEntry>;
+
+  /** close commits what was written (an index, an archive) atomically. */
+  close(): Promise<void>;
+
+  /** abort discards what was written since the store was opened, leaving nothing half-made. */
+  abort(): Promise<void>;
+}
+
+/** BlobMounter is a store that can link a blob from another repository without moving bytes. */
+export interface BlobMounter {
+  mountBlob(repository: string, descriptor: Descriptor, fromRepository: string): Promise<boolean>;
+}
+
+/** ImageDeleter is a store that can remove a name, or a manifest by digest. */
+export interface ImageDeleter {
+  deleteImage(reference: Reference, asTyped?: string): Promise<Descriptor>;
+}
+
+/** BlobPruner is a store that can remove blobs no name reaches any more. */
+export interface BlobPruner {
+  prune(): Promise<{ blobs: number; bytes: number }>;
+}
+
+/** One image an ordered sink is about to receive. */
+export interface PlannedImage {
+  reference: Reference;
+  root: Descriptor;
+  /** Every manifest and index under the root, with exact bytes, children before parents. */
+  manifests: Array<{ descriptor: Descriptor; bytes: Uint8Array }>;
+  /** Every config blob, with its bytes. */
+  configs: Array<{ descriptor: Descriptor; bytes: Uint8Array }>;
+  /** Every layer blob, in manifest order (repeats kept). */
+  layers: Descriptor[];
+}
+
+/**
+ * OrderedSink is a store that writes a stream (a tar), so it must know every image before
+ * the first layer arrives, and takes layers one at a time in the order it asks for.
+ */
+export interface OrderedSink {
+  /** beginImages receives the whole plan and returns the order in which it wants layers. */
+  beginImages(images: PlannedImage[]): Promise<Descriptor[]>;
+}
+
+export function isBlobMounter(store: Store): store is Store & BlobMounter {
+  return typeof (store as Partial<BlobMounter>).mountBlob === 'function';
+}
+
+export function isImageDeleter(store: Store): store is Store & ImageDeleter {
+  return typeof (store as Partial<ImageDeleter>).deleteImage === 'function';
+}
+
+export function isBlobPruner(store: Store): store is Store & BlobPruner {
+  return typeof (store as Partial<BlobPruner>).prune === 'function';
+}
+
+export function isOrderedSink(store: Store): store is Store & OrderedSink {
+  return typeof (store as Partial<OrderedSink>).beginImages === 'function';
+}
