@@ -6,7 +6,11 @@ import { IntegrityError, UsageError } from './errors.js';
 /** A content digest in its canonical form, `algorithm:hex`. */
 export type Digest = `${string}:${string}`;
 
-const hexLengths: Record<string, number> = { sha256: 64, sha512: 128 };
+// A Map, not an object literal: `constructor` or `toString` must not pass for an algorithm.
+const hexLengths: ReadonlyMap<string, number> = new Map([
+  ['sha256', 64],
+  ['sha512', 128],
+]);
 const digestPattern = /^([a-z0-9]+(?:[+._-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$/;
 
 /** Splits a digest into algorithm and encoded part. */
@@ -24,14 +28,14 @@ export function splitDigest(digest: string): { algorithm: string; hex: string } 
 export function isDigest(value: string): value is Digest {
   const match = digestPattern.exec(value);
   if (!match) return false;
-  const length = hexLengths[match[1]!];
+  const length = hexLengths.get(match[1]!);
   return length !== undefined && match[2]!.length === length && /^[0-9a-f]+$/.test(match[2]!);
 }
 
 /** parseDigest validates algorithm and hex length, and returns the digest unchanged. */
 export function parseDigest(value: string): Digest {
   const { algorithm, hex } = splitDigest(value);
-  const length = hexLengths[algorithm];
+  const length = hexLengths.get(algorithm);
   if (length === undefined) {
     throw new UsageError('DIGEST_UNSUPPORTED', `digest algorithm "${algorithm}" is not supported`, {
       hint: 'use a sha256 or sha512 digest',
@@ -51,7 +55,7 @@ export function digestHex(digest: string): string {
 }
 
 function hashFor(algorithm: string): Hash {
-  if (!(algorithm in hexLengths)) {
+  if (!hexLengths.has(algorithm)) {
     throw new UsageError('DIGEST_UNSUPPORTED', `digest algorithm "${algorithm}" is not supported`);
   }
   return createHash(algorithm);
@@ -88,7 +92,8 @@ export class DigestVerifier extends Transform {
   constructor(expected: Expected, what = 'blob') {
     super();
     this.expected = expected;
-    this.hash = hashFor(splitDigest(expected.digest).algorithm);
+    // Refuse a malformed expectation now, not after streaming a whole blob against it.
+    this.hash = hashFor(splitDigest(parseDigest(expected.digest)).algorithm);
     this.what = what;
   }
 

@@ -1,5 +1,10 @@
 import { IntegrityError, UnsupportedError } from './errors.js';
-import { isIndexMediaType, isSchema1MediaType, MediaType } from './media-types.js';
+import {
+  isImageManifestMediaType,
+  isIndexMediaType,
+  isSchema1MediaType,
+  MediaType,
+} from './media-types.js';
 import {
   imageManifestSchema,
   indexSchema,
@@ -61,6 +66,16 @@ export function inferManifestMediaType(body: Record<string, unknown>, declared?:
   });
 }
 
+type ManifestKind = ParsedManifest['kind'];
+
+/** The kind a media type names; a type regtool does not know leaves it to the body's shape. */
+function manifestKind(mediaType: string, body: Record<string, unknown>): ManifestKind {
+  if (isSchema1MediaType(mediaType)) return 'schema1';
+  if (isIndexMediaType(mediaType)) return 'index';
+  if (isImageManifestMediaType(mediaType)) return 'image';
+  return Array.isArray(body.manifests) ? 'index' : 'image';
+}
+
 /**
  * parseManifest parses a manifest or index from its exact bytes. `declared` is the media type
  * that the source claimed; when the body contradicts it, the body wins.
@@ -77,12 +92,24 @@ export function parseManifest(
       cause: error,
       hint: 'the manifest is malformed; check the tool that wrote it',
     });
-  if (isSchema1MediaType(mediaType)) {
+  const kind = manifestKind(mediaType, body);
+  if (kind === 'schema1') {
     const result = schema1ManifestSchema.safeParse(body);
     if (!result.success) throw fail(result.error);
     return { kind: 'schema1', mediaType, bytes, manifest: result.data };
   }
-  if (Array.isArray(body.manifests)) {
+  const shapedAsIndex = Array.isArray(body.manifests);
+  if ((kind === 'index') !== shapedAsIndex) {
+    const shape = shapedAsIndex ? 'an index' : 'an image manifest';
+    throw new IntegrityError(
+      'MANIFEST_INVALID',
+      `${what} says it is ${mediaType} but is ${shape}`,
+      {
+        hint: 'the manifest is malformed; check the tool that wrote it',
+      },
+    );
+  }
+  if (kind === 'index') {
     const result = indexSchema.safeParse(body);
     if (!result.success) throw fail(result.error);
     return { kind: 'index', mediaType, bytes, index: result.data };

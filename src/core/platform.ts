@@ -23,7 +23,7 @@ const archAliases: Record<string, string> = {
 export function normalizePlatform(platform: PlatformSpec): PlatformSpec {
   const os = platform.os.toLowerCase() === 'macos' ? 'darwin' : platform.os.toLowerCase();
   const rawArch = platform.architecture.toLowerCase();
-  const architecture = archAliases[rawArch] ?? rawArch;
+  const architecture = Object.hasOwn(archAliases, rawArch) ? archAliases[rawArch]! : rawArch;
   let variant = platform.variant?.toLowerCase() || undefined;
   if (variant !== undefined && /^[0-9]+$/.test(variant)) variant = `v${variant}`;
   if (rawArch === 'armhf' && variant === undefined) variant = 'v7';
@@ -52,16 +52,41 @@ export function formatPlatform(platform: PlatformSpec): string {
   return parts.join('/');
 }
 
-/** hostPlatform is the platform of the machine regtool runs on. */
-export function hostPlatform(): PlatformSpec {
+const nodeOsNames: Record<string, string> = { win32: 'windows', sunos: 'solaris' };
+const nodeArchNames: Record<string, string> = {
+  x64: 'amd64',
+  ia32: '386',
+  ppc64: 'ppc64le',
+  mipsel: 'mipsle',
+};
+
+/**
+ * nodePlatform translates Node's names (`process.platform`, `process.arch`) to OCI ones. On
+ * 32-bit ARM the variant is the ARM version Node was built for: a v7 guess would pick images
+ * that a v6 board cannot run.
+ */
+export function nodePlatform(os: string, arch: string, armVersion?: string): PlatformSpec {
+  const variant = arch === 'arm' && armVersion ? armVersion : undefined;
   return normalizePlatform({
-    os: process.platform === 'win32' ? 'windows' : process.platform,
-    architecture: process.arch === 'x64' ? 'amd64' : process.arch === 'ia32' ? '386' : process.arch,
+    os: Object.hasOwn(nodeOsNames, os) ? nodeOsNames[os]! : os,
+    architecture: Object.hasOwn(nodeArchNames, arch) ? nodeArchNames[arch]! : arch,
+    variant,
   });
 }
 
+/** hostPlatform is the platform of the machine regtool runs on. */
+export function hostPlatform(): PlatformSpec {
+  const armVersion = (process.config.variables as Record<string, unknown>).arm_version;
+  return nodePlatform(
+    process.platform,
+    process.arch,
+    typeof armVersion === 'string' ? armVersion : undefined,
+  );
+}
+
+/** The number in a variant; only amd64 is left without one by normalizing, and that means v1. */
 function variantLevel(variant: string | undefined): number {
-  return variant === undefined ? 0 : Number.parseInt(variant.replace(/^v/, ''), 10);
+  return variant === undefined ? 1 : Number.parseInt(variant.replace(/^v/, ''), 10);
 }
 
 /**

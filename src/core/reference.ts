@@ -54,9 +54,11 @@ export class Reference {
   familiar(): string {
     let name = this.repository;
     if (this.domain === DEFAULT_DOMAIN) {
-      name = this.path.startsWith(OFFICIAL_PREFIX)
-        ? this.path.slice(OFFICIAL_PREFIX.length)
-        : this.path;
+      // Only a single-component official name drops `library/`: `library/a/b` shortened to
+      // `a/b` would parse back as the different repository `docker.io/a/b`.
+      const official = this.path.slice(OFFICIAL_PREFIX.length);
+      const isOfficial = this.path.startsWith(OFFICIAL_PREFIX) && !official.includes('/');
+      name = isOfficial ? official : this.path;
     }
     if (this.tag !== undefined) name += `:${this.tag}`;
     if (this.digest !== undefined) name += `@${this.digest}`;
@@ -115,6 +117,9 @@ function splitDomain(name: string): { domain: string; path: string } {
 export function parseReference(input: string, options: { defaultTag?: boolean } = {}): Reference {
   const defaultTag = options.defaultTag ?? true;
   if (input === '') throw invalid(input, 'it is empty');
+  // Docker refuses only a bare 64-digit hex string, which would be read as an image ID;
+  // the same string with a tag or digest is an ordinary name.
+  if (hex64.test(input)) throw invalid(input, 'a 64-digit hex string is an image ID, not a name');
   let rest = input;
   let digest: Digest | undefined;
   const at = rest.indexOf('@');
@@ -132,11 +137,11 @@ export function parseReference(input: string, options: { defaultTag?: boolean } 
     tag = parseTag(rest.slice(colon + 1), input);
     rest = rest.slice(0, colon);
   }
-  if (rest.length > NAME_TOTAL_LENGTH_MAX) {
-    throw invalid(input, `the name is longer than ${NAME_TOTAL_LENGTH_MAX} characters`);
-  }
-  if (hex64.test(rest)) throw invalid(input, 'a 64-digit hex string is an image ID, not a name');
   const { domain, path } = splitDomain(rest);
+  // Docker measures the normalized name, so `docker.io/library/` counts for a short name.
+  if (domain.length + 1 + path.length > NAME_TOTAL_LENGTH_MAX) {
+    throw invalid(input, `the repository name is longer than ${NAME_TOTAL_LENGTH_MAX} characters`);
+  }
   if (!domainPattern.test(domain)) throw invalid(input, `"${domain}" is not a valid registry host`);
   if (!pathPattern.test(path)) {
     const why =

@@ -5,7 +5,8 @@ import type { Descriptor } from './schemas.js';
 
 /** A named image in a store: the name as a reference, and the manifest it points at. */
 export interface ImageEntry {
-  reference: Reference;
+  /** Undefined for an unnamed (untagged) image, or a name that is not a valid reference. */
+  reference?: Reference;
   descriptor: Descriptor;
   /** The name exactly as the store holds it, when that differs from the reference (`v1`). */
   name?: string;
@@ -48,7 +49,7 @@ export interface Store {
   /** putManifest stores a manifest by digest; its blobs and children must already be stored. */
   putManifest(repository: string, descriptor: Descriptor, bytes: Uint8Array): Promise<void>;
 
-  /** tag points a name at a stored manifest. */
+  /** tag points a name at a stored manifest; a reference without a tag records an unnamed image. */
   tag(reference: Reference, descriptor: Descriptor): Promise<void>;
 
   /** listImages yields every named image. */

@@ -1,0 +1,55 @@
+import { copyImages } from '../../copy/copy-images.js';
+import { parseImageArgument } from '../context.js';
+import { addPlatformOptions, jobsOption, platformChoice } from '../options.js';
+import { createProgress } from '../progress.js';
+import { renderSummary } from '../summary.js';
+import type { Register } from './index.js';
+
+/** `regtool copy NAME [NEWNAME] --from S --to S`: one image from one store to another. */
+export const registerCopy: Register = (program, run) => {
+  const command = program
+    .command('copy')
+    .description('copy an image between any two stores')
+    .argument('<name>', 'the image, e.g. busybox:1.36')
+    .argument('[newname]', 'the name it gets at the destination (default: the same)')
+    .option('--from <store>', 'where the image is (default: the registry its name points at)')
+    .option('--to <store>', "where it goes (default: NEWNAME's registry, else the local store)")
+    .addOption(jobsOption());
+  addPlatformOptions(command, true).action(
+    run(async (context, [name, newName], options) => {
+      const source = parseImageArgument(name!);
+      const target = newName === undefined ? undefined : parseImageArgument(newName);
+      const from = await context.open(
+        (options.from as string | undefined) ?? {
+          kind: 'registry',
+          host: source.reference.domain,
+          prefix: '',
+        },
+        'read',
+      );
+      const toAddress =
+        (options.to as string | undefined) ??
+        (target
+          ? { kind: 'registry' as const, host: target.reference.domain, prefix: '' }
+          : undefined);
+      const to = await context.open(toAddress, 'write');
+      const progress = createProgress(context.output);
+      try {
+        const summary = await copyImages(
+          from,
+          to,
+          [{ source: source.reference, asTyped: source.asTyped, target: target?.reference }],
+          {
+            platforms: platformChoice(options, true),
+            jobs: options.jobs as number,
+            onEvent: progress.onEvent,
+            signal: context.signal,
+          },
+        );
+        context.output.result(summary, () => renderSummary(summary));
+      } finally {
+        progress.stop();
+      }
+    }),
+  );
+};

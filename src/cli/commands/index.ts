@@ -1,0 +1,31 @@
+import type { Command } from 'commander';
+
+import type { Action } from '../main.js';
+import { registerCopy } from './copy.js';
+import { registerInspect } from './inspect.js';
+import { registerLs } from './ls.js';
+import { registerPrune } from './prune.js';
+import { registerRm } from './rm.js';
+import { registerVerify } from './verify.js';
+
+/** A command module adds its command to the program, wrapping its action with `run`. */
+export type Register = (
+  program: Command,
+  run: (action: Action) => (...args: unknown[]) => Promise<void>,
+) => void;
+
+export function registerCommands(
+  program: Command,
+  run: (action: Action) => (...args: unknown[]) => Promise<void>,
+): void {
+  for (const register of [
+    registerLs,
+    registerInspect,
+    registerCopy,
+    registerRm,
+    registerPrune,
+    registerVerify,
+  ]) {
+    register(program, run);
+  }
+}

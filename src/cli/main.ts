@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+
+import { Command, CommanderError } from 'commander';
+
+import { InterruptedError, UsageError } from '../core/errors.js';
+import { registerCommands } from './commands/index.js';
+import { Context } from './context.js';
+import { Output, type GlobalOptions } from './output.js';
+
+function packageVersion(): string {
+  const url = new URL('../../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
+}
+
+/** A command's action: it gets the context, its positional arguments and its own options. */
+export type Action = (
+  context: Context,
+  args: string[],
+  options: Record<string, unknown>,
+) => Promise<void>;
+
+function globalOptions(command: Command): GlobalOptions {
+  const options = command.optsWithGlobals() as {
+    json?: boolean;
+    quiet?: boolean;
+    verbose?: number;
+    color?: boolean;
+  };
+  return {
+    json: options.json ?? false,
+    quiet: options.quiet ?? false,
+    verbose: options.verbose ?? 0,
+    color: (options.color ?? true) && process.env.NO_COLOR === undefined,
+  };
+}
+
+/**
+ * main runs the command line and returns the exit status. Ctrl-C aborts the running command,
+ * whose stores then discard what they had half-written; a second Ctrl-C exits at once.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130);
+    controller.abort(new InterruptedError());
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+
+  let exitCode = 0;
+  let output = new Output({ json: false, quiet: false, verbose: 0, color: true });
+  const program = new Command('regtool')
+    .description(
+      'Move container images between registries, archives, OCI layouts, S3 and Docker daemons',
+    )
+    .version(packageVersion(), '--version', 'print the version')
+    .option('--json', 'print the result as one JSON document on stdout')
+    .option('-q, --quiet', 'print nothing but the result and errors')
+    .option(
+      '-v, --verbose',
+      'say more; twice for debug output',
+      (_value, previous: number) => previous + 1,
+      0,
+    )
+    .option('--no-color', 'no colors (NO_COLOR is honored too)')
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text), outputError: () => {} });
+
+  const run = (action: Action) =>
+    async function (this: Command, ...raw: unknown[]) {
+      const command = raw.at(-1) as Command;
+      output = new Output(globalOptions(command));
+      const context = new Context(output, controller.signal);
+      const args = command.processedArgs
+        .flat()
+        .filter((value) => value !== undefined)
+        .map(String);
+      try {
+        await action(context, args, command.opts());
+        context.checkAborted();
+        await context.finish();
+      } catch (error) {
+        await context.discard();
+        throw controller.signal.aborted
+          ? new InterruptedError('interrupted; nothing half-written was kept', { cause: error })
+          : error;
+      }
+    };
+  registerCommands(program, run);
+
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.exitCode === 0) return 0;
+      exitCode = output.error(
+        new UsageError('USAGE', error.message.replace(/^error: /, ''), {
+          hint: 'see regtool --help',
+        }),
+      );
+      return exitCode;
+    }
+    exitCode = output.error(error);
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+  return exitCode;
+}

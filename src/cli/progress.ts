@@ -1,0 +1,113 @@
+import ora, { type Ora } from 'ora';
+
+import type { CopyEvent, EventSink } from '../copy/events.js';
+import type { Output } from './output.js';
+
+function formatBytes(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
+
+export { formatBytes };
+
+function shortDigest(digest: string): string {
+  return digest.replace(/^sha256:/, '').slice(0, 12);
+}
+
+/**
+ * createProgress renders copy events: an ora spinner on a terminal, one line per blob
+ * elsewhere, nothing with -q or --json. `stop` ends the spinner.
+ */
+export function createProgress(output: Output): { onEvent: EventSink; stop: () => void } {
+  if (output.options.quiet || output.options.json) return { onEvent: () => {}, stop: () => {} };
+  if (process.stderr.isTTY) return spinnerProgress(output);
+  return { onEvent: (event) => lineProgress(output, event), stop: () => {} };
+}
+
+function lineProgress(output: Output, event: CopyEvent): void {
+  switch (event.type) {
+    case 'image-start':
+      output.note(`copying ${event.source} -> ${event.target}`);
+      break;
+    case 'blob-done':
+      output.note(
+        `  blob ${shortDigest(event.descriptor.digest)} done (${formatBytes(event.bytes)})`,
+      );
+      break;
+    case 'blob-skip':
+      if (event.reason !== 'duplicate') {
+        output.note(`  blob ${shortDigest(event.descriptor.digest)} skipped (${event.reason})`);
+      }
+      break;
+    case 'image-done':
+      output.note(
+        `${event.upToDate ? 'up to date' : 'copied'}: ${event.target} ${event.descriptor.digest}`,
+      );
+      break;
+    case 'warning':
+      output.warn(event.message);
+      break;
+    default:
+      break;
+  }
+}
+
+function spinnerProgress(output: Output): { onEvent: EventSink; stop: () => void } {
+  let spinner: Ora | undefined;
+  const active = new Map<string, { done: number; size: number }>();
+  let moved = 0;
+  const render = (label: string) => {
+    let done = moved;
+    let total = moved;
+    for (const blob of active.values()) {
+      done += blob.done;
+      total += blob.size;
+    }
+    const text = `${label} ${formatBytes(done)}${total > done ? ` / ${formatBytes(total)}` : ''}`;
+    spinner ??= ora({
+      text,
+      stream: process.stderr,
+      color: output.options.color ? 'cyan' : false,
+    }).start();
+    spinner.text = text;
+  };
+  let label = '';
+  const onEvent: EventSink = (event) => {
+    switch (event.type) {
+      case 'image-start':
+        label = `${event.source} -> ${event.target}`;
+        render(label);
+        break;
+      case 'blob-start':
+        active.set(event.descriptor.digest, { done: 0, size: event.descriptor.size });
+        render(label);
+        break;
+      case 'blob-progress':
+        active.set(event.descriptor.digest, { done: event.bytes, size: event.descriptor.size });
+        render(label);
+        break;
+      case 'blob-done':
+        active.delete(event.descriptor.digest);
+        moved += event.bytes;
+        render(label);
+        break;
+      case 'image-done':
+        spinner?.succeed(`${event.upToDate ? 'up to date' : 'copied'}: ${event.target}`);
+        spinner = undefined;
+        break;
+      case 'warning':
+        spinner?.clear();
+        output.warn(event.message);
+        break;
+      default:
+        break;
+    }
+  };
+  return { onEvent, stop: () => spinner?.stop() };
+}

@@ -1,0 +1,13 @@
+import type { CopySummary } from '../copy/copy-images.js';
+import { formatBytes } from './progress.js';
+
+/** renderSummary writes what a copy did in one or two lines. */
+export function renderSummary(summary: CopySummary): string {
+  const lines = summary.images.map(
+    (image) => `${image.upToDate ? 'up to date' : 'copied'} ${image.target} ${image.digest}`,
+  );
+  lines.push(
+    `${summary.blobsMoved} blobs moved (${formatBytes(summary.bytesMoved)}), ${summary.blobsSkipped} already there (${formatBytes(summary.bytesSkipped)})`,
+  );
+  return lines.join('\n');
+}

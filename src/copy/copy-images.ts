@@ -1,0 +1,236 @@
+import { Transform, type Readable } from 'node:stream';
+
+import pLimit from 'p-limit';
+
+import { NotFoundError, InterruptedError } from '../core/errors.js';
+import type { Reference } from '../core/reference.js';
+import type { Descriptor } from '../core/schemas.js';
+import { isBlobMounter, isOrderedSink, type PlannedImage, type Store } from '../core/store.js';
+import type { EventSink } from './events.js';
+import { planImage, type PlatformChoice } from './plan.js';
+
+/** One image to copy: where it comes from and the name it gets at the destination. */
+export interface CopyRequest {
+  source: Reference;
+  /** The name as the user typed it, for stores that hold bare names (`v1`). */
+  asTyped?: string;
+  /** The destination name; the source name when absent. */
+  target?: Reference;
+}
+
+export interface CopyOptions {
+  platforms?: PlatformChoice;
+  /** Blobs moved at once (default 4). */
+  jobs?: number;
+  onEvent?: EventSink;
+  signal?: AbortSignal;
+}
+
+/** What a copy did, for summaries and --json. */
+export interface CopySummary {
+  images: Array<{ source: string; target: string; digest: string; upToDate: boolean }>;
+  blobsMoved: number;
+  blobsSkipped: number;
+  bytesMoved: number;
+  bytesSkipped: number;
+}
+
+function emptySummary(): CopySummary {
+  return { images: [], blobsMoved: 0, blobsSkipped: 0, bytesMoved: 0, bytesSkipped: 0 };
+}
+
+/**
+ * copyImages moves images from one store to another: it plans every blob, skips what the
+ * destination has, moves each blob once (verified as it streams), then stores manifests
+ * children first and names last. It neither closes nor aborts the stores.
+ */
+export async function copyImages(
+  source: Store,
+  destination: Store,
+  requests: CopyRequest[],
+  options: CopyOptions = {},
+): Promise<CopySummary> {
+  const emit: EventSink = options.onEvent ?? (() => {});
+  const platforms = options.platforms ?? { kind: 'all' };
+  const summary = emptySummary();
+  const plans: Array<{ plan: PlannedImage; target: Reference; source: Reference }> = [];
+
+  for (const request of requests) {
+    checkAborted(options.signal);
+    const sourceRef = source.locate(request.source);
+    const target = destination.locate(request.target ?? request.source);
+    emit({ type: 'image-start', source: sourceRef, target });
+    const root = await source.resolve(sourceRef, request.asTyped);
+    const plan = await planImage(source, sourceRef, root, platforms);
+    if (await isUpToDate(destination, target, plan.root)) {
+      summary.images.push({
+        source: `${sourceRef}`,
+        target: `${target}`,
+        digest: plan.root.digest,
+        upToDate: true,
+      });
+      emit({
+        type: 'image-done',
+        source: sourceRef,
+        target,
+        descriptor: plan.root,
+        upToDate: true,
+      });
+      continue;
+    }
+    plans.push({ plan, target, source: sourceRef });
+  }
+
+  const mover = new BlobMover(source, destination, summary, emit, options);
+  if (isOrderedSink(destination)) {
+    const planned = plans.map(({ plan, target }) => ({ ...plan, reference: target }));
+    const order = await destination.beginImages(planned);
+    for (const descriptor of order) {
+      const owner = plans.find(({ plan }) =>
+        plan.layers.some((l) => l.digest === descriptor.digest),
+      );
+      await mover.move(
+        owner?.source.repository ?? '',
+        owner?.target.repository ?? '',
+        descriptor,
+        false,
+      );
+    }
+  } else {
+    const limit = pLimit(options.jobs ?? 4);
+    const tasks: Array<Promise<void>> = [];
+    for (const { plan, source: sourceRef, target } of plans) {
+      for (const descriptor of [...plan.configs.map((c) => c.descriptor), ...plan.layers]) {
+        tasks.push(
+          limit(() => mover.move(sourceRef.repository, target.repository, descriptor, true)),
+        );
+      }
+    }
+    await settleAll(tasks);
+  }
+
+  for (const { plan, source: sourceRef, target } of plans) {
+    checkAborted(options.signal);
+    for (const { descriptor, bytes } of plan.manifests) {
+      if (!(await destination.hasManifest(target.repository, descriptor))) {
+        await destination.putManifest(target.repository, descriptor, bytes);
+      }
+      emit({ type: 'manifest', descriptor, target });
+    }
+    await destination.tag(target, plan.root);
+    summary.images.push({
+      source: `${sourceRef}`,
+      target: `${target}`,
+      digest: plan.root.digest,
+      upToDate: false,
+    });
+    emit({ type: 'image-done', source: sourceRef, target, descriptor: plan.root, upToDate: false });
+  }
+  return summary;
+}
+
+/** settleAll waits for every task, then throws the first failure, so no stream is left running. */
+async function settleAll(tasks: Array<Promise<void>>): Promise<void> {
+  const results = await Promise.allSettled(tasks);
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+}
+
+function checkAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new InterruptedError();
+}
+
+async function isUpToDate(
+  destination: Store,
+  target: Reference,
+  root: Descriptor,
+): Promise<boolean> {
+  if (target.tag === undefined) return false;
+  try {
+    const existing = await destination.resolve(target);
+    return existing.digest === root.digest;
+  } catch (error) {
+    if (error instanceof NotFoundError) return false;
+    throw error;
+  }
+}
+
+/** BlobMover moves each blob at most once per copy, skipping what the destination has. */
+class BlobMover {
+  private readonly seen = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly source: Store,
+    private readonly destination: Store,
+    private readonly summary: CopySummary,
+    private readonly emit: EventSink,
+    private readonly options: CopyOptions,
+  ) {}
+
+  move(
+    fromRepository: string,
+    toRepository: string,
+    descriptor: Descriptor,
+    check: boolean,
+  ): Promise<void> {
+    const known = this.seen.get(descriptor.digest);
+    if (known) {
+      this.emit({ type: 'blob-skip', descriptor, reason: 'duplicate' });
+      return known;
+    }
+    const work = this.transfer(fromRepository, toRepository, descriptor, check);
+    this.seen.set(descriptor.digest, work);
+    return work;
+  }
+
+  private async transfer(from: string, to: string, descriptor: Descriptor, check: boolean) {
+    checkAborted(this.options.signal);
+    if (check && (await this.destination.hasBlob(to, descriptor))) {
+      this.skip(descriptor, 'exists');
+      return;
+    }
+    if (
+      check &&
+      isBlobMounter(this.destination) &&
+      (await this.destination.mountBlob(to, descriptor, from))
+    ) {
+      this.skip(descriptor, 'mounted');
+      return;
+    }
+    this.emit({ type: 'blob-start', descriptor });
+    const content = await this.source.getBlob(from, descriptor);
+    const counted = this.countProgress(content, descriptor);
+    await this.destination.putBlob(to, descriptor, counted);
+    this.summary.blobsMoved += 1;
+    this.summary.bytesMoved += descriptor.size;
+    this.emit({ type: 'blob-done', descriptor, bytes: descriptor.size });
+  }
+
+  private skip(descriptor: Descriptor, reason: 'exists' | 'mounted') {
+    this.summary.blobsSkipped += 1;
+    this.summary.bytesSkipped += descriptor.size;
+    this.emit({ type: 'blob-skip', descriptor, reason });
+  }
+
+  private countProgress(content: Readable, descriptor: Descriptor): Readable {
+    let bytes = 0;
+    let last = 0;
+    const emit = this.emit;
+    const counter = new Transform({
+      highWaterMark: 1 << 20,
+      transform(chunk: Buffer, _encoding, callback) {
+        bytes += chunk.length;
+        if (bytes - last >= 1 << 20) {
+          last = bytes;
+          emit({ type: 'blob-progress', descriptor, bytes });
+        }
+        callback(null, chunk);
+      },
+    });
+    content.on('error', (error) => counter.destroy(error));
+    const onAbort = () => content.destroy(new InterruptedError());
+    this.options.signal?.addEventListener('abort', onAbort, { once: true });
+    counter.on('close', () => this.options.signal?.removeEventListener('abort', onAbort));
+    return content.pipe(counter);
+  }
+}
