@@ -29,7 +29,7 @@ export class RegtoolError extends Error {
 
   constructor(category: ErrorCategory, code: string, message: string, details: ErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
-    this.name = 'RegtoolError';
+    this.name = new.target.name;
     this.category = category;
     this.code = code;
     this.hint = details.hint;
@@ -96,6 +96,9 @@ export function wrapError(context: string, error: unknown): RegtoolError {
       hint: error.hint,
       cause: error,
     });
+    // Keep the subclass, so that `instanceof NotFoundError` still holds after wrapping.
+    Object.setPrototypeOf(wrapped, Object.getPrototypeOf(error));
+    wrapped.name = error.name;
     return wrapped;
   }
   const message = error instanceof Error ? error.message : String(error);
