@@ -18,7 +18,10 @@ export async function openStore(address: StoreAddress, options: OpenStoreOptions
   const env = options.env ?? process.env;
   switch (address.kind) {
     case 'dir':
-      return new LayoutStore(address.path ?? defaultStorePath(env));
+      if (address.path === undefined) {
+        return new LayoutStore(defaultStorePath(env), { missingIsEmpty: true });
+      }
+      return new LayoutStore(address.path);
     default:
       throw new UnsupportedError(
         'STORE_UNSUPPORTED',

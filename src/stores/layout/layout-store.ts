@@ -23,6 +23,7 @@ import {
   REF_NAME,
   updateIndex,
   writeFileAtomic,
+  emptyIndex,
   type IndexChange,
 } from './index-file.js';
 
@@ -51,9 +52,13 @@ export class LayoutStore implements Store, ImageDeleter, BlobPruner {
   private createdDir = false;
   private prepared?: Promise<void>;
 
-  constructor(dir: string) {
+  private readonly missingIsEmpty: boolean;
+
+  /** With `missingIsEmpty` (the local store), a directory not made yet holds no images. */
+  constructor(dir: string, options: { missingIsEmpty?: boolean } = {}) {
     this.dir = dir;
     this.location = `dir:${dir}`;
+    this.missingIsEmpty = options.missingIsEmpty ?? false;
   }
 
   locate(reference: Reference): Reference {
@@ -265,6 +270,7 @@ export class LayoutStore implements Store, ImageDeleter, BlobPruner {
       try {
         await access(this.dir);
       } catch {
+        if (this.missingIsEmpty) return emptyIndex();
         throw new NotFoundError('STORE_NOT_FOUND', `${this.location} does not exist`, {
           hint: 'check the path, or write images there first (load, pull or copy)',
         });
