@@ -1,0 +1,197 @@
+import type { Readable } from 'node:stream';
+
+import { NetworkError, NotFoundError, RegtoolError, UnsupportedError } from '../../core/errors.js';
+import { silentLogger, type Logger } from '../../core/logger.js';
+import type { Reference } from '../../core/reference.js';
+import type { Descriptor } from '../../core/schemas.js';
+import type {
+  ImageEntry,
+  ManifestContent,
+  OrderedSink,
+  PlannedImage,
+  Store,
+} from '../../core/store.js';
+import type { ArchiveAccess } from './archive-access.js';
+import { listDaemonImages } from './daemon-images.js';
+import { DaemonLoader } from './daemon-loader.js';
+import type { EngineClient } from './engine-client.js';
+
+export interface DaemonStoreOptions {
+  /** A store opened to write takes images in (load); one opened to read gives them out (save). */
+  mode: 'read' | 'write';
+  logger?: Logger;
+}
+
+/**
+ * DaemonStore is a Docker Engine API daemon seen as a store. Read, each image comes from
+ * `GET /images/get`, streamed into an archive reader; written, the images go as one archive
+ * streamed into `POST /images/load`, so the daemon is an ordered sink.
+ */
+export class DaemonStore implements Store, OrderedSink {
+  readonly location: string;
+  private readonly saved: Store[] = [];
+  private readonly logger: Logger;
+  private loader?: DaemonLoader;
+
+  constructor(
+    private readonly client: EngineClient,
+    private readonly archives: ArchiveAccess,
+    private readonly options: DaemonStoreOptions,
+  ) {
+    this.location = `docker-daemon: (${client.endpoint.display})`;
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  /** connect checks that the daemon answers, and agrees on the API version. */
+  async connect(): Promise<void> {
+    await this.client.apiVersion();
+  }
+
+  locate(reference: Reference): Reference {
+    return reference;
+  }
+
+  /**
+   * resolve saves the image from the daemon and reads the archive. Opened to write, it finds
+   * nothing: a daemon keeps no manifest digests to compare, so every image is loaded.
+   */
+  async resolve(reference: Reference, asTyped?: string): Promise<Descriptor> {
+    if (this.options.mode === 'write') {
+      throw new NotFoundError('DAEMON_NO_MANIFESTS', `${reference}: the daemon keeps no manifests`);
+    }
+    const name = reference.toString();
+    const display = this.client.endpoint.display;
+    await this.client.send({
+      path: `/images/${name}/json`,
+      lookup: true,
+      what: `finding ${name} in the daemon`,
+    });
+    const response = await this.client.send({
+      path: '/images/get',
+      query: { names: [name] },
+      lookup: true,
+      unbounded: true,
+      what: `saving ${name} from the daemon at ${display}`,
+    });
+    const archive = await this.readSaved(response.body, name);
+    return resolveSaved(archive, reference, asTyped);
+  }
+
+  async getManifest(repository: string, descriptor: Descriptor): Promise<ManifestContent> {
+    const archive = await this.holder((a) => a.hasManifest(repository, descriptor), descriptor);
+    return archive.getManifest(repository, descriptor);
+  }
+
+  async hasManifest(repository: string, descriptor: Descriptor): Promise<boolean> {
+    return (await this.find((a) => a.hasManifest(repository, descriptor))) !== undefined;
+  }
+
+  async hasBlob(repository: string, descriptor: Descriptor): Promise<boolean> {
+    return (await this.find((a) => a.hasBlob(repository, descriptor))) !== undefined;
+  }
+
+  async getBlob(repository: string, descriptor: Descriptor): Promise<Readable> {
+    const archive = await this.holder((a) => a.hasBlob(repository, descriptor), descriptor);
+    return archive.getBlob(repository, descriptor);
+  }
+
+  /** beginImages opens a load; a load begun before is finished first (its images are whole). */
+  async beginImages(images: PlannedImage[]): Promise<Descriptor[]> {
+    if (this.loader !== undefined) await this.loader.finish();
+    this.loader = new DaemonLoader(this.client, this.archives, this.logger);
+    return this.loader.begin(images);
+  }
+
+  putBlob(repository: string, descriptor: Descriptor, content: Readable): Promise<void> {
+    return this.load().putBlob(repository, descriptor, content);
+  }
+
+  putManifest(repository: string, descriptor: Descriptor, bytes: Uint8Array): Promise<void> {
+    return this.load().putManifest(repository, descriptor, bytes);
+  }
+
+  tag(reference: Reference, descriptor: Descriptor): Promise<void> {
+    return this.load().tag(reference, descriptor);
+  }
+
+  listImages(): AsyncIterable<ImageEntry> {
+    return listDaemonImages(this.client);
+  }
+
+  /** close waits until the daemon has loaded what was written, and fails if it did not. */
+  async close(): Promise<void> {
+    try {
+      await this.loader?.finish();
+    } finally {
+      await Promise.allSettled(this.saved.map((archive) => archive.close()));
+      await this.client.close();
+    }
+  }
+
+  /** abort cuts a load short, so that the daemon loads nothing of it. */
+  async abort(): Promise<void> {
+    await this.loader?.abort();
+    await Promise.allSettled(this.saved.map((archive) => archive.abort()));
+    await this.client.close();
+  }
+
+  private load(): DaemonLoader {
+    if (this.loader === undefined) {
+      throw new UnsupportedError(
+        'DAEMON_UNPLANNED',
+        'the daemon takes images as one archive, so it must know every image before any blob',
+        { hint: 'copy into the daemon with regtool load or regtool copy' },
+      );
+    }
+    return this.loader;
+  }
+
+  private async readSaved(body: Readable, name: string): Promise<Store> {
+    const display = this.client.endpoint.display;
+    try {
+      const archive = await this.archives.readArchive(body, `${name} from ${display}`);
+      this.saved.push(archive);
+      return archive;
+    } catch (error) {
+      body.destroy();
+      if (error instanceof RegtoolError) throw error;
+      throw new NetworkError(
+        'DAEMON_SAVE_BROKEN',
+        `saving ${name} from the daemon at ${display} broke off: ${(error as Error).message}`,
+        { hint: "see the daemon's log for the cause, then retry", cause: error },
+      );
+    }
+  }
+
+  private async find(has: (archive: Store) => Promise<boolean>): Promise<Store | undefined> {
+    for (const archive of this.saved) if (await has(archive)) return archive;
+    return undefined;
+  }
+
+  private async holder(has: (archive: Store) => Promise<boolean>, descriptor: Descriptor) {
+    const archive = await this.find(has);
+    if (archive !== undefined) return archive;
+    throw new NotFoundError(
+      'DAEMON_CONTENT_NOT_FOUND',
+      `${descriptor.digest} is in no image saved from the daemon at ${this.client.endpoint.display}`,
+      { hint: 'name the image first, so that regtool saves it from the daemon' },
+    );
+  }
+}
+
+/**
+ * resolveSaved finds the image in an archive the daemon saved for one name. The daemon may
+ * have written it under another spelling of that name, or none (an image named by digest),
+ * so the archive's only image is the one asked for.
+ */
+async function resolveSaved(archive: Store, reference: Reference, asTyped?: string) {
+  try {
+    return await archive.resolve(reference, asTyped);
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+    const entries: ImageEntry[] = [];
+    for await (const entry of archive.listImages()) entries.push(entry);
+    if (entries.length !== 1) throw error;
+    return entries[0]!.descriptor;
+  }
+}
