@@ -4,6 +4,8 @@ import type { Store } from '../core/store.js';
 import type { Logger } from '../core/logger.js';
 import { LayoutStore } from './layout/layout-store.js';
 import { defaultStorePath } from './layout/location.js';
+import { daemonArchives } from './daemon-archives.js';
+import { openDaemonStore } from './daemon/open-daemon.js';
 
 /** How a store is opened: for reading images out of it, or for writing images into it. */
 export interface OpenStoreOptions {
@@ -22,6 +24,8 @@ export async function openStore(address: StoreAddress, options: OpenStoreOptions
         return new LayoutStore(defaultStorePath(env), { missingIsEmpty: true });
       }
       return new LayoutStore(address.path);
+    case 'daemon':
+      return openDaemonStore(daemonArchives, { ...options, env });
     default:
       throw new UnsupportedError(
         'STORE_UNSUPPORTED',
