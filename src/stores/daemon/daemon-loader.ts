@@ -75,6 +75,7 @@ export class DaemonLoader {
   }
 
   private async post(display: string): Promise<string[]> {
+    const what = `loading images into the daemon at ${display}`;
     const response = await this.client.send({
       method: 'POST',
       path: '/images/load',
@@ -82,8 +83,11 @@ export class DaemonLoader {
       body: this.body,
       headers: { 'content-type': 'application/x-tar' },
       unbounded: true,
-      what: `loading images into the daemon at ${display}`,
+      what,
     });
-    return parseLoadAnswer(await response.body.text(), display);
+    const text = await response.body.text().catch((error: unknown) => {
+      throw this.client.streamError(error, what);
+    });
+    return parseLoadAnswer(text, display);
   }
 }

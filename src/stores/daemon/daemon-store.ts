@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 
-import { NetworkError, NotFoundError, RegtoolError, UnsupportedError } from '../../core/errors.js';
+import { NotFoundError, UnsupportedError } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type { Reference } from '../../core/reference.js';
 import type { Descriptor } from '../../core/schemas.js';
@@ -147,19 +147,14 @@ export class DaemonStore implements Store, OrderedSink {
   }
 
   private async readSaved(body: Readable, name: string): Promise<Store> {
-    const display = this.client.endpoint.display;
+    const what = `saving ${name} from the daemon at ${this.client.endpoint.display}`;
     try {
-      const archive = await this.archives.readArchive(body, `${name} from ${display}`);
+      const archive = await this.archives.readArchive(body, what);
       this.saved.push(archive);
       return archive;
     } catch (error) {
       body.destroy();
-      if (error instanceof RegtoolError) throw error;
-      throw new NetworkError(
-        'DAEMON_SAVE_BROKEN',
-        `saving ${name} from the daemon at ${display} broke off: ${(error as Error).message}`,
-        { hint: "see the daemon's log for the cause, then retry", cause: error },
-      );
+      throw this.client.streamError(error, what);
     }
   }
 

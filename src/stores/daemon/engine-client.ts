@@ -2,7 +2,12 @@ import type { Readable } from 'node:stream';
 
 import { Agent, request, type Dispatcher } from 'undici';
 
-import { InterruptedError, NetworkError, UnsupportedError } from '../../core/errors.js';
+import {
+  InterruptedError,
+  NetworkError,
+  RegtoolError,
+  UnsupportedError,
+} from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type { EngineEndpoint } from './docker-host.js';
 import { daemonStatusError } from './engine-errors.js';
@@ -141,6 +146,18 @@ export class EngineClient {
       });
     }
     return response;
+  }
+
+  /** streamError explains an answer that broke off while it was being read. */
+  streamError(error: unknown, what: string): Error {
+    if (error instanceof RegtoolError) return error;
+    if (this.signal?.aborted) return new InterruptedError(`${what}: interrupted`, { cause: error });
+    const reason = error instanceof Error ? error.message : String(error);
+    return new NetworkError(
+      'DAEMON_ANSWER_BROKEN',
+      `${what}: the answer of the daemon at ${this.endpoint.display} broke off: ${reason}`,
+      { hint: "see the daemon's log for the cause, then retry", cause: error },
+    );
   }
 
   /** connectionError says which socket was tried, and where that came from. */
