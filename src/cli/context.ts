@@ -3,6 +3,8 @@ import { parseReference, type Reference } from '../core/reference.js';
 import { parseStoreAddress, type StoreAddress } from '../core/store-address.js';
 import type { Store } from '../core/store.js';
 import { openStore, type OpenStoreOptions } from '../stores/open-store.js';
+import type { RegistryOptions } from '../stores/registry/client.js';
+import { loadConfig } from './config.js';
 import type { Output } from './output.js';
 
 /** An image name from the command line: the normalized reference and what was typed. */
@@ -23,16 +25,22 @@ export class Context {
   readonly output: Output;
   readonly signal: AbortSignal;
   private readonly opened: Store[] = [];
+  /** Registry flags (--creds, --insecure, --ca-cert) a command sets before opening stores. */
+  registry: RegistryOptions = {};
 
   constructor(output: Output, signal: AbortSignal) {
     this.output = output;
     this.signal = signal;
   }
 
-  /** open opens a store by address text; `undefined` means the local store. */
+  /**
+   * open opens a store by address text; `undefined` means the local store. A bare name is
+   * looked up in the configuration file; `extra` carries flags such as --layout and --endpoint.
+   */
   async open(
     address: string | StoreAddress | undefined,
     mode: OpenStoreOptions['mode'],
+    extra: Pick<OpenStoreOptions, 'layout' | 's3'> = {},
   ): Promise<Store> {
     const parsed =
       typeof address === 'string' ? parseStoreAddress(address) : (address ?? { kind: 'dir' });
@@ -40,6 +48,9 @@ export class Context {
       mode,
       logger: this.output.logger,
       signal: this.signal,
+      registry: this.registry,
+      config: parsed.kind === 'named' ? loadConfig() : undefined,
+      ...extra,
     });
     this.opened.push(store);
     return store;

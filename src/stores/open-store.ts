@@ -1,4 +1,10 @@
-import { UnsupportedError } from '../core/errors.js';
+import {
+  resolveStoreEntry,
+  type RegtoolConfig,
+  type S3Connection,
+  type StoreLayout,
+} from '../core/config-schema.js';
+import { UnsupportedError, UsageError } from '../core/errors.js';
 import { formatStoreAddress, type StoreAddress } from '../core/store-address.js';
 import type { Store } from '../core/store.js';
 import type { Logger } from '../core/logger.js';
@@ -6,6 +12,7 @@ import { LayoutStore } from './layout/layout-store.js';
 import { defaultStorePath } from './layout/location.js';
 import { daemonArchives } from './daemon-archives.js';
 import { openDaemonStore } from './daemon/open-daemon.js';
+import { openRegistryLayoutDir, openS3Store } from './s3/open-object-store.js';
 
 /** How a store is opened: for reading images out of it, or for writing images into it. */
 export interface OpenStoreOptions {
@@ -13,6 +20,33 @@ export interface OpenStoreOptions {
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
   signal?: AbortSignal;
+  /** The layout a new dir or S3 store gets (`oci` by default); an existing one keeps its own. */
+  layout?: StoreLayout;
+  /** S3 endpoint, region and addressing, over the configuration file and the environment. */
+  s3?: S3Connection;
+  /** The configuration file that names stores, and where it was read from. */
+  config?: { path: string; config: RegtoolConfig };
+}
+
+function definedOnly<T extends object>(value: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** openNamedStore opens a store the configuration file names; flags win over its entry. */
+function openNamedStore(name: string, options: OpenStoreOptions): Promise<Store> {
+  const entry = options.config?.config.stores[name];
+  if (entry === undefined) {
+    const where = options.config?.path ?? 'the configuration file';
+    throw new UsageError('STORE_UNKNOWN', `no store is named "${name}" in ${where}`, {
+      hint: 'name it there under "stores", or use dir, dir:PATH, archive:FILE, registry://HOST or s3://BUCKET',
+    });
+  }
+  const resolved = resolveStoreEntry(entry);
+  return openStore(resolved.address, {
+    ...options,
+    layout: options.layout ?? resolved.layout,
+    s3: { ...resolved.s3, ...definedOnly(options.s3) },
+  });
 }
 
 /** openStore opens the store an address names. */
@@ -23,7 +57,18 @@ export async function openStore(address: StoreAddress, options: OpenStoreOptions
       if (address.path === undefined) {
         return new LayoutStore(defaultStorePath(env), { missingIsEmpty: true });
       }
-      return new LayoutStore(address.path);
+      return (
+        (await openRegistryLayoutDir(address.path, options.layout)) ?? new LayoutStore(address.path)
+      );
+    case 's3':
+      return openS3Store(address.bucket, address.prefix, {
+        connection: options.s3,
+        layout: options.layout,
+        env,
+        signal: options.signal,
+      });
+    case 'named':
+      return openNamedStore(address.name, options);
     case 'daemon':
       return openDaemonStore(daemonArchives, { ...options, env });
     default:

@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 
 import type { Action } from '../main.js';
+import { registerConfig } from './config.js';
 import { registerCopy } from './copy.js';
 import { registerInspect } from './inspect.js';
 import { registerLs } from './ls.js';
+import { registerMigrate } from './migrate.js';
 import { registerPrune } from './prune.js';
 import { registerRm } from './rm.js';
 import { registerVerify } from './verify.js';
@@ -25,6 +27,8 @@ export function registerCommands(
     registerRm,
     registerPrune,
     registerVerify,
+    registerMigrate,
+    registerConfig,
   ]) {
     register(program, run);
   }

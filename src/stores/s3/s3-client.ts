@@ -1,0 +1,93 @@
+import { S3Client } from '@aws-sdk/client-s3';
+
+import { AuthError, NetworkError, NotFoundError, RegtoolError } from '../../core/errors.js';
+
+/** Where an S3 store is and how to reach it; credentials always come from the AWS chain. */
+export interface S3Settings {
+  bucket: string;
+  prefix: string;
+  /** A custom endpoint (`http://127.0.0.1:7480`); AWS itself when absent. */
+  endpoint?: string;
+  region?: string;
+  /** Path-style addressing; the default for custom endpoints. */
+  forcePathStyle?: boolean;
+}
+
+/**
+ * resolveS3Settings fills endpoint and region from the environment as the AWS CLI reads it
+ * (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, AWS_REGION, AWS_DEFAULT_REGION) where the address,
+ * the flags and the configuration file leave them open.
+ */
+export function resolveS3Settings(settings: S3Settings, env: NodeJS.ProcessEnv): S3Settings {
+  const endpoint = settings.endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+  // A custom endpoint with no region anywhere is a local server; us-east-1 is what they expect.
+  const region =
+    settings.region ??
+    env.AWS_REGION ??
+    env.AWS_DEFAULT_REGION ??
+    (endpoint ? 'us-east-1' : undefined);
+  return { ...settings, endpoint, region };
+}
+
+/**
+ * createS3Client makes a client for resolved settings. For a custom endpoint, addressing is
+ * path-style and checksums are sent only when an operation requires them: since SDK 3.729 a
+ * streamed upload is otherwise sent aws-chunked with a trailing checksum, which radosgw answers
+ * with 411 and Swift with 501.
+ */
+export function createS3Client(settings: S3Settings): S3Client {
+  // The SDK version is pinned to one that supports Node 20; its notice about later versions
+  // needing Node 22 would only be noise on every command.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const custom = settings.endpoint !== undefined;
+  return new S3Client({
+    region: settings.region,
+    endpoint: settings.endpoint,
+    forcePathStyle: settings.forcePathStyle ?? custom,
+    requestChecksumCalculation: custom ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
+    responseChecksumValidation: custom ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
+  });
+}
+
+interface SdkError {
+  name?: string;
+  code?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+/** isS3NotFound tells a missing key (404) from other failures. */
+export function isS3NotFound(error: unknown): boolean {
+  const e = error as SdkError;
+  return e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404;
+}
+
+/** s3Error turns an SDK failure into a RegtoolError that says what failed and what to do. */
+export function s3Error(error: unknown, what: string, location: string): RegtoolError {
+  if (error instanceof RegtoolError) return error;
+  const e = error as SdkError;
+  const status = e.$metadata?.httpStatusCode;
+  const name = e.name ?? 'Error';
+  const detail = error instanceof Error ? error.message : String(error);
+  if (name === 'NoSuchBucket') {
+    return new NotFoundError('BUCKET_NOT_FOUND', `${location}: the bucket does not exist`, {
+      cause: error,
+      hint: 'create the bucket first, or check the bucket name and the endpoint',
+    });
+  }
+  if (status === 403 || status === 401 || name === 'CredentialsProviderError') {
+    return new AuthError('S3_ACCESS_DENIED', `${what} in ${location} was refused: ${name}`, {
+      cause: error,
+      hint: 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, to keys allowed there',
+    });
+  }
+  if (status === undefined || status >= 500) {
+    return new NetworkError('S3_UNREACHABLE', `${what} in ${location} failed: ${detail}`, {
+      cause: error,
+      hint: 'check the endpoint (--endpoint, AWS_ENDPOINT_URL or the config file) and that it runs',
+    });
+  }
+  return new RegtoolError('internal', 'S3_FAILED', `${what} in ${location} failed: ${detail}`, {
+    cause: error,
+    hint: 'run again with -v; if it persists, the server may not support this operation',
+  });
+}
