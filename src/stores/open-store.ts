@@ -13,6 +13,8 @@ import { defaultStorePath } from './layout/location.js';
 import { daemonArchives } from './daemon-archives.js';
 import { openDaemonStore } from './daemon/open-daemon.js';
 import { openRegistryLayoutDir, openS3Store } from './s3/open-object-store.js';
+import type { RegistryOptions } from './registry/client.js';
+import { RegistryStore } from './registry/registry-store.js';
 
 /** How a store is opened: for reading images out of it, or for writing images into it. */
 export interface OpenStoreOptions {
@@ -26,6 +28,8 @@ export interface OpenStoreOptions {
   s3?: S3Connection;
   /** The configuration file that names stores, and where it was read from. */
   config?: { path: string; config: RegtoolConfig };
+  /** --creds, --insecure and --ca-cert, for registry stores. */
+  registry?: RegistryOptions;
 }
 
 function definedOnly<T extends object>(value: T | undefined): Partial<T> {
@@ -65,6 +69,13 @@ export async function openStore(address: StoreAddress, options: OpenStoreOptions
         connection: options.s3,
         layout: options.layout,
         env,
+        signal: options.signal,
+      });
+    case 'registry':
+      return RegistryStore.open(address, {
+        ...options.registry,
+        env,
+        logger: options.logger,
         signal: options.signal,
       });
     case 'named':

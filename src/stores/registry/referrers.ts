@@ -1,0 +1,43 @@
+import { digestHex, splitDigest } from '../../core/digest.js';
+import { NotFoundError } from '../../core/errors.js';
+import { indexSchema } from '../../core/schemas.js';
+import type { Descriptor } from '../../core/schemas.js';
+import { repositoryScope } from './auth.js';
+import type { RegistryClient } from './client.js';
+import { responseError } from './errors.js';
+import { fetchManifest } from './manifests.js';
+
+/** referrersTag is the tag the fallback scheme keeps a digest's referrers under. */
+export function referrersTag(digest: string): string {
+  return `${splitDigest(digest).algorithm}-${digestHex(digest)}`;
+}
+
+/**
+ * listReferrers returns the manifests that refer to `digest` (signatures, SBOMs): from the
+ * referrers API, or, on a registry without it, from the `sha256-<hex>` tag's index.
+ */
+export async function listReferrers(
+  client: RegistryClient,
+  path: string,
+  digest: string,
+): Promise<Descriptor[]> {
+  const what = `referrers of ${client.domain}/${path}@${digest}`;
+  const response = await client.request({
+    method: 'GET',
+    path: `/v2/${path}/referrers/${digest}`,
+    scopes: [repositoryScope(path, ['pull'])],
+    headers: { accept: 'application/vnd.oci.image.index.v1+json' },
+  });
+  if (response.status === 200) {
+    return indexSchema.parse(await response.body.json()).manifests;
+  }
+  if (response.status !== 404) throw await responseError(response, what, client.domain);
+  await response.body.dump();
+  try {
+    const fallback = await fetchManifest(client, path, referrersTag(digest), what);
+    return indexSchema.parse(JSON.parse(Buffer.from(fallback.bytes).toString('utf8'))).manifests;
+  } catch (error) {
+    if (error instanceof NotFoundError) return [];
+    throw error;
+  }
+}

@@ -1,0 +1,198 @@
+import type { Readable } from 'node:stream';
+
+import { DigestVerifier } from '../../core/digest.js';
+import { IntegrityError, NetworkError, type RegtoolError } from '../../core/errors.js';
+import type { Descriptor } from '../../core/schemas.js';
+import { repositoryScope } from './auth.js';
+import { cancelUpload } from './blobs.js';
+import { ChunkReader } from './chunk-reader.js';
+import type { RegistryClient } from './client.js';
+import { responseError } from './errors.js';
+import type { HttpResponse } from './http.js';
+import { contentDigest } from './manifests.js';
+
+/** An upload in progress: the client, the repository and the current session URL. */
+interface Session {
+  client: RegistryClient;
+  path: string;
+  descriptor: Descriptor;
+  what: string;
+  location: string;
+}
+
+/**
+ * Statuses with which registries refuse an upload style (PATCH, or a body on the final PUT)
+ * rather than the content; the other style is tried then.
+ */
+const styleRefused = new Set([400, 405, 411, 413, 415, 416, 501]);
+
+/** withDigest appends `digest=` to an upload URL, keeping the query it already has. */
+export function withDigest(location: string, digest: string): string {
+  const separator = location.includes('?') ? '&' : '?';
+  return `${location}${separator}digest=${encodeURIComponent(digest)}`;
+}
+
+/** nextLocation is where a session continues: the answer's Location, resolved against it. */
+function nextLocation(response: HttpResponse, current: string): string {
+  const location = response.headers.location;
+  return typeof location === 'string' ? new URL(location, response.url).href : current;
+}
+
+async function startSession(
+  client: RegistryClient,
+  path: string,
+  descriptor: Descriptor,
+  what: string,
+): Promise<Session> {
+  const response = await client.request({
+    method: 'POST',
+    path: `/v2/${path}/blobs/uploads/`,
+    scopes: [repositoryScope(path, ['pull', 'push'])],
+    headers: { 'content-length': '0' },
+  });
+  if (response.status !== 202 || typeof response.headers.location !== 'string') {
+    throw await responseError(response, what, client.domain);
+  }
+  await response.body.dump();
+  return { client, path, descriptor, what, location: nextLocation(response, '') };
+}
+
+function send(
+  session: Session,
+  method: 'PUT' | 'PATCH',
+  url: string,
+  body?: Buffer | Readable,
+  headers = {},
+) {
+  return session.client.request({
+    method,
+    path: url,
+    scopes: [repositoryScope(session.path, ['pull', 'push'])],
+    headers: { 'content-type': 'application/octet-stream', ...headers },
+    body: body ?? Buffer.alloc(0),
+  });
+}
+
+/** finish checks the final PUT's answer: 201, and the digest the registry echoes if any. */
+async function finish(session: Session, response: HttpResponse): Promise<void> {
+  if (response.status !== 201 && response.status !== 204 && response.status !== 200) {
+    throw await responseError(response, session.what, session.client.domain);
+  }
+  await response.body.dump();
+  const echoed = contentDigest(response);
+  if (echoed !== undefined && echoed !== session.descriptor.digest) {
+    throw new IntegrityError(
+      'REGISTRY_DIGEST_MISMATCH',
+      `${session.client.domain} stored ${session.what} as ${echoed}`,
+      {
+        hint: 'the registry changed or lost bytes in transit; push again',
+      },
+    );
+  }
+}
+
+/** patch sends one chunk and moves the session to the Location the registry answers with. */
+async function patch(
+  session: Session,
+  chunk: Buffer,
+  start: number,
+): Promise<HttpResponse | undefined> {
+  const range = { 'content-range': `${start}-${start + chunk.length - 1}` };
+  const response = await send(session, 'PATCH', session.location, chunk, range);
+  // The Range answered (cumulative, per chunk, `bytes=` or none) is not trusted: the final
+  // PUT with the digest decides whether the registry has the right bytes.
+  if (response.status !== 202 && response.status !== 204) return response;
+  await response.body.dump();
+  session.location = nextLocation(response, session.location);
+  return undefined;
+}
+
+/** Blobs that fit in one chunk: a monolithic PUT, else POST-PATCH-PUT. */
+async function uploadWhole(session: Session, bytes: Buffer): Promise<void> {
+  const put = await send(
+    session,
+    'PUT',
+    withDigest(session.location, session.descriptor.digest),
+    bytes,
+  );
+  if (!styleRefused.has(put.status)) return finish(session, put);
+  const refusal = await responseError(put, session.what, session.client.domain);
+  if (refusal instanceof IntegrityError) throw refusal;
+  const retry = await startSession(session.client, session.path, session.descriptor, session.what);
+  const refused = await patch(retry, bytes, 0);
+  if (refused) throw await responseError(refused, session.what, session.client.domain);
+  const empty = await send(retry, 'PUT', withDigest(retry.location, retry.descriptor.digest));
+  return finish(retry, empty);
+}
+
+/**
+ * Larger blobs go in chunks, each read into memory once, so that a registry that refuses
+ * PATCH at the first chunk still gets the whole blob monolithically, without re-reading.
+ */
+async function uploadChunked(session: Session, reader: ChunkReader, first: Buffer): Promise<void> {
+  const refused = await patch(session, first, 0);
+  if (refused) {
+    if (!styleRefused.has(refused.status))
+      throw await responseError(refused, session.what, session.client.domain);
+    await refused.body.dump();
+    const retry = await startSession(
+      session.client,
+      session.path,
+      session.descriptor,
+      session.what,
+    );
+    const body = reader.rest(first);
+    const size = { 'content-length': String(session.descriptor.size) };
+    return finish(
+      retry,
+      await send(retry, 'PUT', withDigest(retry.location, retry.descriptor.digest), body, size),
+    );
+  }
+  let offset = first.length;
+  while (!reader.exhausted) {
+    const chunk = await reader.read(session.client.chunkSize);
+    if (chunk.length === 0) break;
+    const failed = await patch(session, chunk, offset);
+    if (failed) throw await responseError(failed, session.what, session.client.domain);
+    offset += chunk.length;
+  }
+  return finish(
+    session,
+    await send(session, 'PUT', withDigest(session.location, session.descriptor.digest)),
+  );
+}
+
+/**
+ * uploadBlob pushes a blob, verifying it against its descriptor as it is read, so a corrupt
+ * blob never completes an upload. A failed upload is cancelled.
+ */
+export async function uploadBlob(
+  client: RegistryClient,
+  path: string,
+  descriptor: Descriptor,
+  content: Readable,
+  what: string,
+): Promise<void> {
+  const verifier = new DigestVerifier(descriptor, what);
+  content.on('error', (error) => verifier.destroy(error));
+  const reader = new ChunkReader(content.pipe(verifier));
+  const first = await reader.read(client.chunkSize);
+  const session = await startSession(client, path, descriptor, what);
+  try {
+    if (reader.exhausted) await uploadWhole(session, first);
+    else await uploadChunked(session, reader, first);
+  } catch (error) {
+    await cancelUpload(client, path, session.location).catch(() => undefined);
+    throw asUploadError(error, what);
+  }
+}
+
+function asUploadError(error: unknown, what: string): RegtoolError | unknown {
+  if (error instanceof Error && !('category' in error)) {
+    return new NetworkError('UPLOAD_FAILED', `uploading ${what} failed: ${error.message}`, {
+      hint: 'try again; the connection to the registry broke',
+      cause: error,
+    });
+  }
+  return error;
+}
