@@ -8,6 +8,7 @@ import { UnsupportedError, UsageError } from '../core/errors.js';
 import { formatStoreAddress, type StoreAddress } from '../core/store-address.js';
 import type { Store } from '../core/store.js';
 import type { Logger } from '../core/logger.js';
+import { openArchiveStore } from './archive/open-archive.js';
 import { LayoutStore } from './layout/layout-store.js';
 import { defaultStorePath } from './layout/location.js';
 import { daemonArchives } from './daemon-archives.js';
@@ -71,6 +72,8 @@ export async function openStore(address: StoreAddress, options: OpenStoreOptions
         env,
         signal: options.signal,
       });
+    case 'archive':
+      return openArchiveStore(address.path, options.mode, env);
     case 'registry':
       return RegistryStore.open(address, {
         ...options.registry,

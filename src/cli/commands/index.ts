@@ -4,10 +4,12 @@ import type { Action } from '../main.js';
 import { registerConfig } from './config.js';
 import { registerCopy } from './copy.js';
 import { registerInspect } from './inspect.js';
+import { registerLoad } from './load.js';
 import { registerLs } from './ls.js';
 import { registerMigrate } from './migrate.js';
 import { registerPrune } from './prune.js';
 import { registerRm } from './rm.js';
+import { registerSave } from './save.js';
 import { registerVerify } from './verify.js';
 
 /** A command module adds its command to the program, wrapping its action with `run`. */
@@ -27,6 +29,8 @@ export function registerCommands(
     registerRm,
     registerPrune,
     registerVerify,
+    registerSave,
+    registerLoad,
     registerMigrate,
     registerConfig,
   ]) {

@@ -1,0 +1,156 @@
+import { parseDigest } from '../../core/digest.js';
+import { NotFoundError, UsageError } from '../../core/errors.js';
+import { parseManifest } from '../../core/manifest.js';
+import { parseReference, tryParseReference, type Reference } from '../../core/reference.js';
+import { parseStoreAddress } from '../../core/store-address.js';
+import type { Store } from '../../core/store.js';
+import { copyImages, type CopyRequest } from '../../copy/copy-images.js';
+import { ArchiveReader } from '../../stores/archive/archive-reader.js';
+import type { ArchiveImage } from '../../stores/archive/contents.js';
+import { addPlatformOptions, jobsOption, platformChoice } from '../options.js';
+import { createProgress } from '../progress.js';
+import type { Register } from './index.js';
+
+/** The repository an unnamed image is filed under; its name has no tag, so stores keep it unnamed. */
+const UNNAMED = parseReference('untagged', { defaultTag: false });
+
+/** selectImages picks images by name, by `@N` (their position) or by manifest or config digest. */
+async function selectImages(reader: ArchiveReader, names: string[]): Promise<ArchiveImage[]> {
+  const images = reader.images;
+  if (names.length === 0) return [...images];
+  const picked: ArchiveImage[] = [];
+  for (const name of names) {
+    const position = /^@(\d+)$/.exec(name);
+    const wanted = position ? undefined : tryParseReference(name);
+    let matches: ArchiveImage[];
+    if (position) matches = images.slice(Number(position[1]), Number(position[1]) + 1);
+    else {
+      matches = [];
+      for (const image of images) {
+        const byName =
+          image.name === name || (wanted && image.reference?.toString() === wanted.toString());
+        const byDigest =
+          image.descriptor.digest === name || (await configDigestOf(reader, image)) === name;
+        if (byName || byDigest) matches.push(image);
+      }
+    }
+    if (matches.length === 0) {
+      throw new NotFoundError('IMAGE_NOT_FOUND', `${name} is not in ${reader.location}`, {
+        hint: `list what is there with: regtool ls ${reader.location}, and pick by name or @N`,
+      });
+    }
+    picked.push(...matches.filter((image) => !picked.includes(image)));
+  }
+  return picked;
+}
+
+/** configDigestOf finds the config an image manifest points at (an index has none). */
+async function configDigestOf(store: Store, image: ArchiveImage): Promise<string | undefined> {
+  const { bytes } = await store.getManifest('', image.descriptor);
+  const parsed = parseManifest(bytes, image.descriptor.mediaType);
+  return parsed.kind === 'image' ? parsed.manifest.config.digest : undefined;
+}
+
+function requestFor(image: ArchiveImage, tag: Reference | undefined): CopyRequest {
+  const source = (image.reference ?? UNNAMED).withDigest(parseDigest(image.descriptor.digest));
+  if (image.reference && !tag) return { source: image.reference, asTyped: image.name };
+  return { source, target: tag ?? UNNAMED };
+}
+
+interface LoadedImage {
+  name: string | null;
+  digest: string;
+  config: string | null;
+}
+
+/** describeLoaded lists what was loaded: the name, else the config digest that identifies it. */
+async function describeLoaded(
+  reader: ArchiveReader,
+  images: ArchiveImage[],
+  requests: CopyRequest[],
+): Promise<LoadedImage[]> {
+  const loaded: LoadedImage[] = [];
+  for (const [i, image] of images.entries()) {
+    const target = requests[i]!.target ?? image.reference;
+    loaded.push({
+      name: target && target.tag !== undefined ? target.toString() : null,
+      digest: image.descriptor.digest,
+      config: (await configDigestOf(reader, image)) ?? null,
+    });
+  }
+  return loaded;
+}
+
+function renderLoaded(image: LoadedImage): string {
+  if (image.name) return `Loaded image: ${image.name} (${image.digest})`;
+  return `Loaded untagged image: config ${image.config ?? image.digest} (manifest ${image.digest})`;
+}
+
+/** `regtool load -i FILE|- [NAME...] [--to S] [--tag NAME]`: images from an archive into a store. */
+export const registerLoad: Register = (program, run) => {
+  const command = program
+    .command('load')
+    .description('load the images of an archive (any docker, podman, skopeo, crane or OCI tarball)')
+    .argument('[name...]', 'the images to load, by name or @N (default: all)')
+    .requiredOption('-i, --input <file>', 'the archive; - reads standard input')
+    .option('--to <store>', 'where the images go (default: the local store)')
+    .option('--tag <name>', 'the name an untagged image gets')
+    .addOption(jobsOption());
+  addPlatformOptions(command, true).action(
+    run(async (context, names, options) => {
+      const input = options.input as string;
+      const tag = options.tag === undefined ? undefined : parseReference(options.tag as string);
+      const to = options.to as string | undefined;
+      const reader = await ArchiveReader.open(input === '-' ? process.stdin : input);
+      try {
+        const images = await selectImages(reader, names);
+        const untagged = images.filter((image) => !image.reference);
+        const tagged = untagged.length > 0 ? untagged : images;
+        if (tag && tagged.length > 1) {
+          throw new UsageError(
+            'USAGE',
+            `--tag names one image, but ${tagged.length} are selected`,
+            {
+              hint: 'pick one image by name or @N',
+            },
+          );
+        }
+        if (
+          untagged.length > 0 &&
+          !tag &&
+          to !== undefined &&
+          parseStoreAddress(to).kind === 'registry'
+        ) {
+          throw new UsageError(
+            'USAGE',
+            `${untagged.length} images in ${reader.location} have no name`,
+            {
+              hint: 'a registry needs a name: give one with --tag, and pick the image with @N',
+            },
+          );
+        }
+        const destination = await context.open(to, 'write');
+        const requests = images.map((image) =>
+          requestFor(image, tagged.includes(image) ? tag : undefined),
+        );
+        const progress = createProgress(context.output);
+        try {
+          await copyImages(reader, destination, requests, {
+            platforms: platformChoice(options, true),
+            jobs: options.jobs as number,
+            onEvent: progress.onEvent,
+            signal: context.signal,
+          });
+        } finally {
+          progress.stop();
+        }
+        const loaded = await describeLoaded(reader, images, requests);
+        context.output.result({ source: reader.location, flavour: reader.flavour, loaded }, () =>
+          loaded.map(renderLoaded).join('\n'),
+        );
+      } finally {
+        await reader.close();
+      }
+    }),
+  );
+};

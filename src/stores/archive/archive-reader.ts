@@ -1,0 +1,174 @@
+import { Readable } from 'node:stream';
+
+import { DigestVerifier, verifyBytes } from '../../core/digest.js';
+import { NotFoundError, UnsupportedError } from '../../core/errors.js';
+import { parseManifest } from '../../core/manifest.js';
+import type { Reference } from '../../core/reference.js';
+import type { Descriptor } from '../../core/schemas.js';
+import type { ImageEntry, ManifestContent, Store } from '../../core/store.js';
+import { detectStreamCompression, uncompressedLimit } from './compression.js';
+import {
+  readEntryBytes,
+  type ArchiveBlob,
+  type ArchiveContents,
+  type ArchiveImage,
+} from './contents.js';
+import { DiffIdCheck } from './diff-id-check.js';
+import { readArchiveContents } from './flavour.js';
+import { openIndexedArchive, type IndexedArchive } from './indexed-archive.js';
+
+/** How an archive is opened for reading. */
+export interface ArchiveReaderOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Where a stream (stdin) is spooled; the system's temporary directory by default. */
+  spoolDir?: string;
+}
+
+function readOnly(location: string): UnsupportedError {
+  return new UnsupportedError('ARCHIVE_READ_ONLY', `${location} is opened for reading`, {
+    hint: 'write a new archive with regtool save -o FILE, or copy --to archive:FILE',
+  });
+}
+
+/**
+ * ArchiveReader is an image archive of any flavour (docker save old and new, OCI archives from
+ * skopeo, podman, buildah and containerd, crane and kaniko tarballs) seen as a read-only store.
+ */
+export class ArchiveReader implements Store {
+  private constructor(
+    readonly location: string,
+    private readonly archive: IndexedArchive,
+    private readonly contents: ArchiveContents,
+    private readonly limit: number,
+  ) {}
+
+  /** open indexes an archive file, or a stream (spooled first), and reads what it holds. */
+  static async open(input: string | Readable, options: ArchiveReaderOptions = {}) {
+    const limit = uncompressedLimit(options.env);
+    const archive = await openIndexedArchive(input, { limit, spoolDir: options.spoolDir });
+    try {
+      const contents = await readArchiveContents(archive);
+      const location = typeof input === 'string' ? `archive:${input}` : 'archive:-';
+      return new ArchiveReader(location, archive, contents, limit);
+    } catch (error) {
+      await archive.close();
+      throw error;
+    }
+  }
+
+  /** The archive's flavour, as told by its contents: `docker`, `oci`, `docker+oci`, `docker-legacy`. */
+  get flavour(): string {
+    return this.contents.flavour;
+  }
+
+  /** The images in the order the archive lists them, unnamed ones included. */
+  get images(): readonly ArchiveImage[] {
+    return this.contents.images;
+  }
+
+  locate(reference: Reference): Reference {
+    return reference;
+  }
+
+  async resolve(reference: Reference, asTyped?: string): Promise<Descriptor> {
+    if (reference.digest !== undefined) return this.resolveDigest(reference.digest);
+    const found = this.contents.images.find(
+      ({ name, reference: known }) =>
+        (name !== undefined && (name === asTyped || name === reference.toString())) ||
+        known?.toString() === reference.toString(),
+    );
+    if (!found) {
+      throw new NotFoundError(
+        'IMAGE_NOT_FOUND',
+        `${asTyped ?? reference.toString()} is not in ${this.location}`,
+        {
+          hint: `list what is there with: regtool ls ${this.location}`,
+        },
+      );
+    }
+    return found.descriptor;
+  }
+
+  async getManifest(_repository: string, descriptor: Descriptor): Promise<ManifestContent> {
+    const bytes = await this.blobBytes(this.findBlob(descriptor.digest));
+    verifyBytes(bytes, descriptor, `manifest in ${this.location}`);
+    return { bytes, mediaType: descriptor.mediaType };
+  }
+
+  async hasManifest(repository: string, descriptor: Descriptor): Promise<boolean> {
+    return this.hasBlob(repository, descriptor);
+  }
+
+  async hasBlob(_repository: string, descriptor: Descriptor): Promise<boolean> {
+    return this.contents.blobs.get(descriptor.digest)?.size === descriptor.size;
+  }
+
+  async getBlob(_repository: string, descriptor: Descriptor): Promise<Readable> {
+    const blob = this.findBlob(descriptor.digest);
+    const verifier = new DigestVerifier(descriptor, `blob in ${this.location}`);
+    if (blob.source.kind === 'bytes')
+      return Readable.from([Buffer.from(blob.source.bytes)]).pipe(verifier);
+    const entry = blob.source.entry;
+    const source = this.archive.stream(entry);
+    source.on('error', (error) => verifier.destroy(error));
+    const compression = detectStreamCompression(await this.archive.head(entry));
+    if (blob.diffId === undefined || compression === 'none') return source.pipe(verifier);
+    const check = new DiffIdCheck(
+      blob.diffId,
+      compression,
+      `layer ${blob.digest} in ${this.location}`,
+      this.limit,
+    );
+    verifier.on('error', (error) => check.destroy(error));
+    return source.pipe(verifier).pipe(check);
+  }
+
+  async putBlob(): Promise<void> {
+    throw readOnly(this.location);
+  }
+
+  async putManifest(): Promise<void> {
+    throw readOnly(this.location);
+  }
+
+  async tag(): Promise<void> {
+    throw readOnly(this.location);
+  }
+
+  async *listImages(): AsyncIterable<ImageEntry> {
+    for (const { name, reference, descriptor } of this.contents.images)
+      yield { name, reference, descriptor };
+  }
+
+  async close(): Promise<void> {
+    await this.archive.close();
+  }
+
+  async abort(): Promise<void> {
+    await this.archive.close();
+  }
+
+  private async resolveDigest(digest: string): Promise<Descriptor> {
+    const image = this.contents.images.find(({ descriptor }) => descriptor.digest === digest);
+    if (image) return image.descriptor;
+    const blob = this.findBlob(digest);
+    const bytes = await this.blobBytes(blob);
+    const parsed = parseManifest(bytes, undefined, `manifest ${digest} in ${this.location}`);
+    return { mediaType: parsed.mediaType, digest, size: bytes.length };
+  }
+
+  private findBlob(digest: string): ArchiveBlob {
+    const blob = this.contents.blobs.get(digest);
+    if (!blob) {
+      throw new NotFoundError('BLOB_NOT_FOUND', `${this.location} has no blob ${digest}`, {
+        hint: 'the archive is incomplete; write it again from the source images',
+      });
+    }
+    return blob;
+  }
+
+  private async blobBytes(blob: ArchiveBlob): Promise<Uint8Array> {
+    if (blob.source.kind === 'bytes') return blob.source.bytes;
+    return readEntryBytes(this.archive, blob.source.entry);
+  }
+}

@@ -1,0 +1,84 @@
+import { createGunzip } from 'node:zlib';
+import { PassThrough, Transform, type Duplex, type TransformCallback } from 'node:stream';
+
+import { execa } from 'execa';
+
+import { IntegrityError } from '../../core/errors.js';
+
+/** How a whole archive (or one layer) is compressed, told by its first bytes. */
+export type StreamCompression = 'none' | 'gzip' | 'zstd' | 'xz' | 'bzip2';
+
+/** How many leading bytes {@link detectStreamCompression} needs. */
+export const MAGIC_LENGTH = 6;
+
+const magics: Array<[StreamCompression, number[]]> = [
+  ['gzip', [0x1f, 0x8b]],
+  ['zstd', [0x28, 0xb5, 0x2f, 0xfd]],
+  ['xz', [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]],
+  ['bzip2', [0x42, 0x5a, 0x68]],
+];
+
+/** detectStreamCompression tells the compression of a stream from its magic bytes. */
+export function detectStreamCompression(head: Uint8Array): StreamCompression {
+  for (const [kind, magic] of magics) {
+    if (head.length >= magic.length && magic.every((byte, i) => head[i] === byte)) return kind;
+  }
+  return 'none';
+}
+
+/** The system programs that decompress what Node's zlib cannot. */
+const programs: Record<'zstd' | 'xz' | 'bzip2', string[]> = {
+  zstd: ['zstd', '-d', '-c', '-q'],
+  xz: ['xz', '-d', '-c', '-q'],
+  bzip2: ['bzip2', '-d', '-c', '-q'],
+};
+
+/**
+ * createDecompressor returns a stream that turns compressed bytes into plain ones. gzip
+ * (several members too, as pigz writes) is Node's own; zstd, xz and bzip2 run the system
+ * program of that name.
+ */
+export function createDecompressor(kind: StreamCompression): Duplex {
+  if (kind === 'none') return new PassThrough();
+  if (kind === 'gzip') return createGunzip();
+  const [file, ...args] = programs[kind];
+  return execa(file!, args, { stdin: 'pipe', stdout: 'pipe', stderr: 'ignore' }).duplex();
+}
+
+/**
+ * SizeLimit fails a decompressed stream that grows past a bound, so that a small file that
+ * inflates without end (a decompression bomb) stops instead of filling memory or disk.
+ */
+export class SizeLimit extends Transform {
+  private seen = 0;
+
+  constructor(
+    private readonly limit: number,
+    private readonly what: string,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+    this.seen += chunk.length;
+    if (this.seen > this.limit) {
+      callback(
+        new IntegrityError(
+          'ARCHIVE_TOO_LARGE',
+          `${this.what} decompresses to more than ${this.limit} bytes`,
+          {
+            hint: 'the file may be a decompression bomb; if it is genuine, raise REGTOOL_MAX_UNCOMPRESSED (bytes)',
+          },
+        ),
+      );
+      return;
+    }
+    callback(null, chunk);
+  }
+}
+
+/** The default bound on decompressed bytes: 256 GiB, or REGTOOL_MAX_UNCOMPRESSED. */
+export function uncompressedLimit(env: NodeJS.ProcessEnv = process.env): number {
+  const configured = Number(env.REGTOOL_MAX_UNCOMPRESSED);
+  return Number.isFinite(configured) && configured > 0 ? configured : 256 * 1024 ** 3;
+}

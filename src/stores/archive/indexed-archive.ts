@@ -1,0 +1,289 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, open, rm, stat, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable, type Duplex } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+import { NotFoundError } from '../../core/errors.js';
+import {
+  createDecompressor,
+  detectStreamCompression,
+  MAGIC_LENGTH,
+  SizeLimit,
+  type StreamCompression,
+} from './compression.js';
+import { FileTarSource, StreamTarSource, walkTar, type TarEntry } from './tar-index.js';
+
+/** Entries up to this size are kept in memory while a compressed archive is indexed. */
+const KEEP_ENTRY_BYTES = 1 << 20;
+const KEEP_TOTAL_BYTES = 128 << 20;
+
+/**
+ * IndexedArchive is a tar whose entries are known by path, read by random access when the
+ * file is plain and by decompressing again when it is not.
+ */
+export interface IndexedArchive {
+  readonly what: string;
+  readonly compression: StreamCompression;
+  /** Every entry by path; when a path repeats, the last one wins, as when extracting. */
+  readonly entries: Map<string, TarEntry>;
+  /** The first bytes of an entry's data, to tell its compression. */
+  head(entry: TarEntry): Promise<Buffer>;
+  /** All of an entry's data; for small entries (manifests, configs). */
+  bytes(entry: TarEntry): Promise<Buffer>;
+  stream(entry: TarEntry): Readable;
+  /** The sha256 digest of an entry's data. */
+  digest(entry: TarEntry): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface OpenArchiveOptions {
+  /** The bound on decompressed bytes. */
+  limit: number;
+  /** Where stdin is spooled (default: the system's temporary directory). */
+  spoolDir?: string;
+}
+
+function chain(first: Readable, ...rest: Duplex[]): Readable {
+  let last: Readable = first;
+  for (const next of rest) {
+    last.on('error', (error) => next.destroy(error));
+    last = last.pipe(next);
+  }
+  return last;
+}
+
+async function hashStream(stream: Readable): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of stream) hash.update(chunk as Buffer);
+  return `sha256:${hash.digest('hex')}`;
+}
+
+async function collect(stream: Readable): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of stream) parts.push(chunk as Buffer);
+  return Buffer.concat(parts);
+}
+
+async function readMagic(file: FileHandle): Promise<Buffer> {
+  const head = Buffer.alloc(MAGIC_LENGTH);
+  const { bytesRead } = await file.read(head, 0, MAGIC_LENGTH, 0);
+  return head.subarray(0, bytesRead);
+}
+
+/** PlainArchive is an uncompressed tar read in place: nothing is copied or extracted. */
+class PlainArchive implements IndexedArchive {
+  readonly compression = 'none';
+  readonly entries = new Map<string, TarEntry>();
+  private readonly digests = new Map<TarEntry, Promise<string>>();
+
+  constructor(
+    readonly what: string,
+    private readonly path: string,
+    private readonly file: FileHandle,
+    private readonly onClose: () => Promise<void>,
+  ) {}
+
+  async index(size: number): Promise<void> {
+    const source = new FileTarSource(this.file, size, this.what);
+    await walkTar(source, this.what, async (entry) => {
+      this.entries.set(entry.path, entry);
+    });
+  }
+
+  async head(entry: TarEntry): Promise<Buffer> {
+    const head = Buffer.alloc(Math.min(MAGIC_LENGTH, entry.size));
+    await this.file.read(head, 0, head.length, entry.offset);
+    return head;
+  }
+
+  async bytes(entry: TarEntry): Promise<Buffer> {
+    const data = Buffer.alloc(entry.size);
+    await this.file.read(data, 0, entry.size, entry.offset);
+    return data;
+  }
+
+  stream(entry: TarEntry): Readable {
+    if (entry.size === 0) return Readable.from([]);
+    return createReadStream(this.path, { start: entry.offset, end: entry.offset + entry.size - 1 });
+  }
+
+  digest(entry: TarEntry): Promise<string> {
+    let known = this.digests.get(entry);
+    if (!known) {
+      known = hashStream(this.stream(entry));
+      this.digests.set(entry, known);
+    }
+    return known;
+  }
+
+  async close(): Promise<void> {
+    await this.file.close();
+    await this.onClose();
+  }
+}
+
+/**
+ * CompressedArchive is indexed in one decompressing pass that keeps small entries and every
+ * entry's head and digest; a large entry is read by decompressing again up to it.
+ */
+class CompressedArchive implements IndexedArchive {
+  readonly entries = new Map<string, TarEntry>();
+  private readonly kept = new Map<TarEntry, Buffer>();
+  private readonly heads = new Map<TarEntry, Buffer>();
+  private readonly digests = new Map<TarEntry, string>();
+
+  constructor(
+    readonly what: string,
+    readonly compression: StreamCompression,
+    private readonly path: string,
+    private readonly limit: number,
+    private readonly onClose: () => Promise<void>,
+  ) {}
+
+  private plain(): Readable {
+    return chain(
+      createReadStream(this.path),
+      createDecompressor(this.compression),
+      new SizeLimit(this.limit, this.what),
+    );
+  }
+
+  async index(): Promise<void> {
+    const plain = this.plain();
+    let keptBytes = 0;
+    try {
+      const source = new StreamTarSource(plain, this.what);
+      await walkTar(source, this.what, async (entry, tar) => {
+        this.entries.set(entry.path, entry);
+        if (entry.type !== 'file') return;
+        const hash = createHash('sha256');
+        const keep = entry.size <= KEEP_ENTRY_BYTES && keptBytes + entry.size <= KEEP_TOTAL_BYTES;
+        const parts: Buffer[] = [];
+        let head = Buffer.alloc(0);
+        await tar.consume(entry.size, (chunk) => {
+          hash.update(chunk);
+          if (head.length < MAGIC_LENGTH)
+            head = Buffer.concat([head, chunk.subarray(0, MAGIC_LENGTH - head.length)]);
+          if (keep) parts.push(Buffer.from(chunk));
+        });
+        this.heads.set(entry, head);
+        this.digests.set(entry, `sha256:${hash.digest('hex')}`);
+        if (keep) {
+          keptBytes += entry.size;
+          this.kept.set(entry, Buffer.concat(parts));
+        }
+      });
+    } finally {
+      plain.destroy();
+    }
+  }
+
+  async head(entry: TarEntry): Promise<Buffer> {
+    return this.heads.get(entry) ?? Buffer.alloc(0);
+  }
+
+  async bytes(entry: TarEntry): Promise<Buffer> {
+    return this.kept.get(entry) ?? collect(this.stream(entry));
+  }
+
+  stream(entry: TarEntry): Readable {
+    const kept = this.kept.get(entry);
+    if (kept) return Readable.from([kept]);
+    const plain = this.plain();
+    const what = this.what;
+    async function* slice() {
+      try {
+        const source = new StreamTarSource(plain, what);
+        await source.consume(entry.offset);
+        const out: Buffer[] = [];
+        let left = entry.size;
+        while (left > 0) {
+          await source.consume(Math.min(left, 1 << 20), (chunk) => out.push(Buffer.from(chunk)));
+          left -= out.reduce((sum, part) => sum + part.length, 0);
+          yield* out.splice(0);
+        }
+      } finally {
+        plain.destroy();
+      }
+    }
+    return Readable.from(slice(), { objectMode: false });
+  }
+
+  async digest(entry: TarEntry): Promise<string> {
+    return this.digests.get(entry) ?? hashStream(this.stream(entry));
+  }
+
+  async close(): Promise<void> {
+    await this.onClose();
+  }
+}
+
+/** spoolStdin copies a stream to a temporary file, so that it can be read more than once. */
+async function spool(
+  stream: Readable,
+  dir: string,
+): Promise<{ path: string; remove: () => Promise<void> }> {
+  const folder = await mkdtemp(join(dir, 'regtool-spool-'));
+  const path = join(folder, 'archive');
+  const remove = () => rm(folder, { recursive: true, force: true });
+  try {
+    await pipeline(stream, createWriteStream(path));
+  } catch (error) {
+    await remove();
+    throw error;
+  }
+  return { path, remove };
+}
+
+/**
+ * openIndexedArchive indexes an archive file (or a stream, which is spooled to a temporary
+ * file first), telling its compression from its first bytes, never from its name.
+ */
+export async function openIndexedArchive(
+  input: string | Readable,
+  options: OpenArchiveOptions,
+): Promise<IndexedArchive> {
+  let path: string;
+  let cleanup = async () => {};
+  let what: string;
+  if (typeof input === 'string') {
+    path = input;
+    what = input;
+  } else {
+    const spooled = await spool(input, options.spoolDir ?? tmpdir());
+    path = spooled.path;
+    cleanup = spooled.remove;
+    what = 'the archive on standard input';
+  }
+  let file: FileHandle;
+  try {
+    file = await open(path, 'r');
+  } catch (error) {
+    await cleanup();
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new NotFoundError('ARCHIVE_NOT_FOUND', `${what} does not exist`, {
+        hint: 'check the file name',
+      });
+    }
+    throw error;
+  }
+  try {
+    const compression = detectStreamCompression(await readMagic(file));
+    if (compression === 'none') {
+      const archive = new PlainArchive(what, path, file, cleanup);
+      await archive.index((await stat(path)).size);
+      return archive;
+    }
+    await file.close();
+    const archive = new CompressedArchive(what, compression, path, options.limit, cleanup);
+    await archive.index();
+    return archive;
+  } catch (error) {
+    await file.close().catch(() => {});
+    await cleanup();
+    throw error;
+  }
+}

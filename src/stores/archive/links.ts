@@ -1,0 +1,79 @@
+import { posix } from 'node:path';
+
+import { IntegrityError, NotFoundError } from '../../core/errors.js';
+import type { TarEntry } from './tar-index.js';
+
+/** How many links one lookup may follow before it is called a loop. */
+const MAX_LINKS = 32;
+
+function unsafe(what: string, path: string, why: string): IntegrityError {
+  return new IntegrityError('ARCHIVE_UNSAFE_PATH', `${what}: entry "${path}" ${why}`, {
+    hint: 'the archive may be crafted to escape its directory; do not use it',
+  });
+}
+
+/**
+ * archivePath normalizes a path that names an entry inside an archive, refusing absolute
+ * paths and any path that climbs out of the archive with `..`.
+ */
+export function archivePath(path: string, what: string): string {
+  if (path.startsWith('/')) throw unsafe(what, path, 'is an absolute path');
+  const normalized = posix
+    .normalize(path)
+    .replace(/^(\.\/)+/, '')
+    .replace(/\/+$/, '');
+  if (normalized === '..' || normalized.startsWith('../')) {
+    throw unsafe(what, path, 'leads out of the archive');
+  }
+  return normalized;
+}
+
+/** checkEntryPaths refuses an archive holding any entry whose path is absolute or climbs out. */
+export function checkEntryPaths(entries: Iterable<TarEntry>, what: string): void {
+  for (const entry of entries) {
+    if (entry.path.startsWith('/') || entry.path.split('/').includes('..')) {
+      throw unsafe(what, entry.path, 'has an absolute path or a ".." component');
+    }
+  }
+}
+
+/**
+ * findEntry finds the file entry a path names, following symbolic links (relative to the
+ * link's folder) and hard links (relative to the archive's root), wherever in the archive the
+ * link and its target are. A link that leaves the archive, or a loop, is an error.
+ */
+export function findEntry(
+  entries: ReadonlyMap<string, TarEntry>,
+  path: string,
+  what: string,
+): TarEntry {
+  let current = archivePath(path, what);
+  const seen: string[] = [];
+  for (let hops = 0; hops <= MAX_LINKS; hops += 1) {
+    const entry = entries.get(current);
+    if (!entry) {
+      const via = seen.length > 0 ? ` (through the link ${seen[0]})` : '';
+      throw new NotFoundError('ARCHIVE_ENTRY_MISSING', `${what} has no entry "${current}"${via}`, {
+        hint: 'the archive is incomplete or damaged; write it again',
+      });
+    }
+    if (entry.type === 'file') return entry;
+    if ((entry.type !== 'symlink' && entry.type !== 'hardlink') || !entry.linkpath) {
+      throw new IntegrityError('ARCHIVE_ENTRY_INVALID', `${what}: "${current}" is not a file`, {
+        hint: 'the archive is damaged; write it again',
+      });
+    }
+    if (seen.includes(current)) break;
+    seen.push(current);
+    const target =
+      entry.type === 'symlink'
+        ? posix.join(posix.dirname(current), entry.linkpath)
+        : entry.linkpath;
+    if (entry.linkpath.startsWith('/'))
+      throw unsafe(what, current, 'is a link to an absolute path');
+    current = archivePath(target, what);
+  }
+  throw new IntegrityError('ARCHIVE_LINK_LOOP', `${what}: links loop at "${seen.join('" -> "')}"`, {
+    hint: 'the archive is damaged; write it again',
+  });
+}

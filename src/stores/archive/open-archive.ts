@@ -1,0 +1,16 @@
+import type { Store } from '../../core/store.js';
+import { ArchiveReader } from './archive-reader.js';
+import { ArchiveWriter } from './archive-writer.js';
+
+/**
+ * openArchiveStore opens an archive file: for reading, any flavour of image archive; for
+ * writing, a new archive (compressed as its name says) that replaces the file on close.
+ */
+export function openArchiveStore(
+  path: string,
+  mode: 'read' | 'write',
+  env: NodeJS.ProcessEnv,
+): Promise<Store> {
+  if (mode === 'read') return ArchiveReader.open(path, { env });
+  return ArchiveWriter.toFile(path, {});
+}

@@ -1,0 +1,193 @@
+import type { FileHandle } from 'node:fs/promises';
+
+import { Header, Pax, type HeaderData } from 'tar';
+
+import { IntegrityError, UnsupportedError } from '../../core/errors.js';
+
+const BLOCK = 512;
+
+/** One entry of a tar, located by the offset of its data in the uncompressed tar. */
+export interface TarEntry {
+  /** The path without a leading `./` or a trailing `/`. */
+  path: string;
+  type: 'file' | 'directory' | 'symlink' | 'hardlink' | 'other';
+  size: number;
+  /** Where the entry's data starts in the uncompressed tar. */
+  offset: number;
+  linkpath?: string;
+}
+
+/** Where a tar's blocks come from: a file read in place, or a stream read once. */
+export interface TarSource {
+  readonly position: number;
+  /** read returns exactly `length` bytes, or undefined at the end of the input. */
+  read(length: number): Promise<Buffer | undefined>;
+  /** consume moves past `length` bytes, handing them to `onChunk` when given. */
+  consume(length: number, onChunk?: (chunk: Buffer) => void): Promise<void>;
+}
+
+/** Reads data of the current entry; what it leaves unread is skipped by the walker. */
+export type EntryVisitor = (entry: TarEntry, source: TarSource) => Promise<void>;
+
+function truncated(what: string): IntegrityError {
+  return new IntegrityError('ARCHIVE_TRUNCATED', `${what} ends in the middle of an entry`, {
+    hint: 'the file is incomplete; copy or download it again',
+  });
+}
+
+/** FileTarSource reads a tar file in place, by offset, without reading data it skips. */
+export class FileTarSource implements TarSource {
+  position = 0;
+
+  constructor(
+    private readonly file: FileHandle,
+    private readonly fileSize: number,
+    private readonly what: string,
+  ) {}
+
+  async read(length: number): Promise<Buffer | undefined> {
+    if (this.position >= this.fileSize) return undefined;
+    const buffer = Buffer.alloc(length);
+    const { bytesRead } = await this.file.read(buffer, 0, length, this.position);
+    if (bytesRead < length) throw truncated(this.what);
+    this.position += length;
+    return buffer;
+  }
+
+  async consume(length: number, onChunk?: (chunk: Buffer) => void): Promise<void> {
+    if (this.position + length > this.fileSize) throw truncated(this.what);
+    if (onChunk) {
+      for (let done = 0; done < length;) {
+        const size = Math.min(1 << 20, length - done);
+        const buffer = Buffer.alloc(size);
+        await this.file.read(buffer, 0, size, this.position + done);
+        onChunk(buffer);
+        done += size;
+      }
+    }
+    this.position += length;
+  }
+}
+
+/** StreamTarSource reads a tar from a stream (a decompressor), in one pass. */
+export class StreamTarSource implements TarSource {
+  position = 0;
+  private pending: Buffer = Buffer.alloc(0);
+  private readonly chunks: AsyncIterator<Buffer>;
+
+  constructor(
+    stream: AsyncIterable<Buffer>,
+    private readonly what: string,
+  ) {
+    this.chunks = stream[Symbol.asyncIterator]();
+  }
+
+  async read(length: number): Promise<Buffer | undefined> {
+    while (this.pending.length < length) {
+      const next = await this.chunks.next();
+      if (next.done) {
+        if (this.pending.length === 0) return undefined;
+        throw truncated(this.what);
+      }
+      this.pending =
+        this.pending.length === 0 ? next.value : Buffer.concat([this.pending, next.value]);
+    }
+    const out = this.pending.subarray(0, length);
+    this.pending = this.pending.subarray(length);
+    this.position += length;
+    return out;
+  }
+
+  async consume(length: number, onChunk?: (chunk: Buffer) => void): Promise<void> {
+    let left = length;
+    while (left > 0) {
+      if (this.pending.length === 0) {
+        const next = await this.chunks.next();
+        if (next.done) throw truncated(this.what);
+        this.pending = next.value;
+      }
+      const take = this.pending.subarray(0, Math.min(left, this.pending.length));
+      this.pending = this.pending.subarray(take.length);
+      onChunk?.(take);
+      left -= take.length;
+      this.position += take.length;
+    }
+  }
+}
+
+const entryTypes: Record<string, TarEntry['type']> = {
+  File: 'file',
+  OldFile: 'file',
+  ContiguousFile: 'file',
+  Directory: 'directory',
+  SymbolicLink: 'symlink',
+  Link: 'hardlink',
+};
+
+function cleanPath(path: string): string {
+  return path.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+}
+
+function notTar(what: string, offset: number): UnsupportedError {
+  const where = offset === 0 ? 'it does not start with a tar header' : `at byte ${offset}`;
+  return new UnsupportedError('ARCHIVE_NOT_TAR', `${what} is not a tar archive (${where})`, {
+    hint: 'give an image archive written by docker save, podman save, skopeo, crane or regtool save',
+  });
+}
+
+async function readBody(source: TarSource, size: number): Promise<string> {
+  const parts: Buffer[] = [];
+  await source.consume(size, (chunk) => parts.push(Buffer.from(chunk)));
+  return Buffer.concat(parts).toString('utf8');
+}
+
+/**
+ * walkTar visits every entry of a tar in order, applying pax and GNU long-name headers, and
+ * skips whatever data the visitor leaves unread. It stops at the end-of-archive blocks.
+ */
+export async function walkTar(source: TarSource, what: string, visit: EntryVisitor): Promise<void> {
+  let extended: HeaderData | undefined;
+  let global: HeaderData | undefined;
+  let longPath: string | undefined;
+  let longLink: string | undefined;
+  for (;;) {
+    const start = source.position;
+    const block = await source.read(BLOCK);
+    if (!block || block.every((byte) => byte === 0)) return;
+    const header = new Header(block, 0, extended, global);
+    if (!header.cksumValid) throw notTar(what, start);
+    const size = header.size ?? 0;
+    const dataEnd = source.position + Math.ceil(size / BLOCK) * BLOCK;
+    switch (header.type) {
+      case 'ExtendedHeader':
+        extended = Pax.parse(await readBody(source, size), extended);
+        break;
+      case 'GlobalExtendedHeader':
+        global = Pax.parse(await readBody(source, size), global, true);
+        break;
+      case 'NextFileHasLongPath':
+        longPath = (await readBody(source, size)).replace(/\0.*$/s, '');
+        break;
+      case 'NextFileHasLongLinkpath':
+        longLink = (await readBody(source, size)).replace(/\0.*$/s, '');
+        break;
+      default: {
+        const linkpath = longLink ?? extended?.linkpath ?? header.linkpath;
+        await visit(
+          {
+            path: cleanPath(longPath ?? header.path ?? ''),
+            type: entryTypes[header.type] ?? 'other',
+            size,
+            offset: source.position,
+            linkpath: linkpath || undefined,
+          },
+          source,
+        );
+        extended = undefined;
+        longPath = undefined;
+        longLink = undefined;
+      }
+    }
+    await source.consume(dataEnd - source.position);
+  }
+}
