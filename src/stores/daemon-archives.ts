@@ -1,17 +1,16 @@
-import { UnsupportedError } from '../core/errors.js';
+import type { Readable, Writable } from 'node:stream';
+
+import { ArchiveReader } from './archive/archive-reader.js';
+import { ArchiveWriter } from './archive/archive-writer.js';
 import type { ArchiveAccess } from './daemon/archive-access.js';
 
-function archivesMissing(): never {
-  // TODO(#3): read and write through the archive store once it reads streams and writes tars.
-  throw new UnsupportedError(
-    'DAEMON_ARCHIVES_UNSUPPORTED',
-    'saving from and loading into the daemon is not supported yet',
-    { hint: "list the daemon's images with regtool ls docker-daemon:" },
-  );
+/**
+ * daemonArchives gives the daemon store the archive reader it reads `docker save` answers
+ * with, and the writer whose plain tar it streams into `docker load`.
+ */
+export function daemonArchives(env: NodeJS.ProcessEnv): ArchiveAccess {
+  return {
+    readArchive: (stream: Readable) => ArchiveReader.open(stream, { env }),
+    createArchiveWriter: (sink: Writable) => ArchiveWriter.toStream(sink, { compression: 'none' }),
+  };
 }
-
-/** daemonArchives gives the daemon store the archive reader and writer it saves and loads with. */
-export const daemonArchives: ArchiveAccess = {
-  readArchive: async () => archivesMissing(),
-  createArchiveWriter: () => archivesMissing(),
-};

@@ -84,7 +84,7 @@ export async function openStore(address: StoreAddress, options: OpenStoreOptions
     case 'named':
       return openNamedStore(address.name, options);
     case 'daemon':
-      return openDaemonStore(daemonArchives, { ...options, env });
+      return openDaemonStore(daemonArchives(env), { ...options, env });
     default:
       throw new UnsupportedError(
         'STORE_UNSUPPORTED',

@@ -15,7 +15,7 @@ beforeAll(async () => {
 });
 
 function openDaemon(mode: 'read' | 'write', dockerHost = podman.dockerHost) {
-  return openDaemonStore(daemonArchives, { mode, env: { DOCKER_HOST: dockerHost } });
+  return openDaemonStore(daemonArchives({}), { mode, env: { DOCKER_HOST: dockerHost } });
 }
 
 async function listAll(store: { listImages(): AsyncIterable<ImageEntry> }) {

@@ -96,7 +96,7 @@ export class EngineClient {
   private async negotiate(): Promise<string> {
     const response = await this.dispatch({
       path: '/version',
-      what: 'asking the daemon its version',
+      what: 'connecting to the Docker daemon',
     });
     const answer = (await response.body.json()) as { ApiVersion?: unknown };
     const version = typeof answer.ApiVersion === 'string' ? answer.ApiVersion : undefined;
