@@ -80,7 +80,7 @@ describe('LayoutStore', () => {
 
   it('keeps what two writers add at once', async () => {
     const dir = join(tempDir(), 'layout');
-    const writers = Array.from({ length: 6 }, (_, i) => new LayoutStore(dir));
+    const writers = Array.from({ length: 6 }, () => new LayoutStore(dir));
     await Promise.all(
       writers.map((store, i) => writeImage(store, `image${i}:latest`, `content ${i}`)),
     );
