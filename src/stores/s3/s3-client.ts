@@ -74,7 +74,13 @@ export function s3Error(error: unknown, what: string, location: string): Regtool
       hint: 'create the bucket first, or check the bucket name and the endpoint',
     });
   }
-  if (status === 403 || status === 401 || name === 'CredentialsProviderError') {
+  if (name === 'CredentialsProviderError') {
+    return new AuthError('S3_NO_CREDENTIALS', `no AWS credentials were found for ${location}`, {
+      cause: error,
+      hint: 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with ~/.aws/credentials',
+    });
+  }
+  if (status === 403 || status === 401) {
     return new AuthError('S3_ACCESS_DENIED', `${what} in ${location} was refused: ${name}`, {
       cause: error,
       hint: 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, to keys allowed there',
