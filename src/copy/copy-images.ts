@@ -158,6 +158,7 @@ async function isUpToDate(
 /** BlobMover moves each blob at most once per copy, skipping what the destination has. */
 class BlobMover {
   private readonly seen = new Map<string, Promise<void>>();
+  private readonly firstTarget = new Map<string, { to: string; work: Promise<void> }>();
 
   constructor(
     private readonly source: Store,
@@ -173,17 +174,32 @@ class BlobMover {
     descriptor: Descriptor,
     check: boolean,
   ): Promise<void> {
-    const known = this.seen.get(descriptor.digest);
+    // Registries hold blobs per repository: a blob is moved once per destination repository,
+    // and a second repository mounts it from the first one that received it.
+    const key = `${toRepository}\n${descriptor.digest}`;
+    const known = this.seen.get(key);
     if (known) {
       this.emit({ type: 'blob-skip', descriptor, reason: 'duplicate' });
       return known;
     }
-    const work = this.transfer(fromRepository, toRepository, descriptor, check);
-    this.seen.set(descriptor.digest, work);
+    const earlier = this.firstTarget.get(descriptor.digest);
+    const work = earlier
+      ? earlier.work.then(() =>
+          this.transfer(fromRepository, toRepository, descriptor, check, earlier.to),
+        )
+      : this.transfer(fromRepository, toRepository, descriptor, check, fromRepository);
+    this.seen.set(key, work);
+    if (!earlier) this.firstTarget.set(descriptor.digest, { to: toRepository, work });
     return work;
   }
 
-  private async transfer(from: string, to: string, descriptor: Descriptor, check: boolean) {
+  private async transfer(
+    from: string,
+    to: string,
+    descriptor: Descriptor,
+    check: boolean,
+    mountFrom: string,
+  ) {
     checkAborted(this.options.signal);
     if (check && (await this.destination.hasBlob(to, descriptor))) {
       this.skip(descriptor, 'exists');
@@ -192,7 +208,7 @@ class BlobMover {
     if (
       check &&
       isBlobMounter(this.destination) &&
-      (await this.destination.mountBlob(to, descriptor, from))
+      (await this.destination.mountBlob(to, descriptor, mountFrom))
     ) {
       this.skip(descriptor, 'mounted');
       return;

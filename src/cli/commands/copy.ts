@@ -2,6 +2,7 @@ import { copyImages } from '../../copy/copy-images.js';
 import { parseImageArgument } from '../context.js';
 import { addPlatformOptions, jobsOption, platformChoice } from '../options.js';
 import { createProgress } from '../progress.js';
+import { addRegistryOptions, useRegistryOptions } from '../registry-options.js';
 import { renderSummary } from '../summary.js';
 import type { Register } from './index.js';
 
@@ -15,8 +16,9 @@ export const registerCopy: Register = (program, run) => {
     .option('--from <store>', 'where the image is (default: the registry its name points at)')
     .option('--to <store>', "where it goes (default: NEWNAME's registry, else the local store)")
     .addOption(jobsOption());
-  addPlatformOptions(command, true).action(
+  addRegistryOptions(addPlatformOptions(command, true)).action(
     run(async (context, [name, newName], options) => {
+      useRegistryOptions(context, options);
       const source = parseImageArgument(name!);
       const target = newName === undefined ? undefined : parseImageArgument(newName);
       const from = await context.open(

@@ -5,11 +5,16 @@ import { registerConfig } from './config.js';
 import { registerCopy } from './copy.js';
 import { registerInspect } from './inspect.js';
 import { registerLoad } from './load.js';
+import { registerLogin } from './login.js';
 import { registerLs } from './ls.js';
 import { registerMigrate } from './migrate.js';
 import { registerPrune } from './prune.js';
+import { registerPull } from './pull.js';
+import { registerPush } from './push.js';
 import { registerRm } from './rm.js';
 import { registerSave } from './save.js';
+import { registerSearch } from './search.js';
+import { registerTags } from './tags.js';
 import { registerVerify } from './verify.js';
 
 /** A command module adds its command to the program, wrapping its action with `run`. */
@@ -33,6 +38,11 @@ export function registerCommands(
     registerLoad,
     registerMigrate,
     registerConfig,
+    registerPull,
+    registerPush,
+    registerTags,
+    registerSearch,
+    registerLogin,
   ]) {
     register(program, run);
   }

@@ -113,6 +113,16 @@ export class RegistryClient {
     return second;
   }
 
+  /**
+   * verifyCredentials checks that the registry accepts the client's credentials, as login
+   * does: /v2/ with Basic, or a token for no scope at all from a Bearer realm.
+   */
+  async verifyCredentials(): Promise<void> {
+    const response = await this.request({ method: 'GET', path: '/v2/', scopes: [] });
+    await response.body.dump();
+    if (response.status >= 400) throw await this.auth.refusal();
+  }
+
   /** close releases the connections kept alive for this registry. */
   close(): Promise<void> {
     return this.http.close();

@@ -198,12 +198,23 @@ export class RegistryStore implements Store, BlobMounter, ImageDeleter {
 
   async *listImages(): AsyncIterable<ImageEntry> {
     for await (const path of this.repositories()) {
-      for await (const tag of this.tags(path)) {
+      for (const tag of await this.tagsOrNone(path)) {
         const reference = tryParseReference(`${this.domain}/${path}:${tag}`);
         if (reference === undefined) continue;
         yield { reference, descriptor: await this.resolve(reference) };
       }
     }
+  }
+
+  /** A repository the catalog lists may have lost its last tag (or never got one). */
+  private async tagsOrNone(path: string): Promise<string[]> {
+    const tags: string[] = [];
+    try {
+      for await (const tag of this.tags(path)) tags.push(tag);
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+    }
+    return tags;
   }
 
   async close(): Promise<void> {
