@@ -71,6 +71,9 @@ export class ArchiveWriter implements Store, OrderedSink {
       );
     }
     const output = file.createWriteStream();
+    // Writes and the final flush report failures themselves; a write still in flight when an
+    // aborted save destroys the file must not become an uncaught error.
+    output.on('error', () => {});
     return new ArchiveWriter(
       `archive:${path}`,
       output,
