@@ -1,0 +1,194 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { execa } from 'execa';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { runRegtool, tempDir } from '../helpers/cli.js';
+import { pushFixtureImages, startRegistry, type RegistryPeer } from '../peers/index.js';
+
+/** The manifest digest skopeo sees, the independent check of what regtool wrote or read. */
+async function skopeoDigest(reference: string, creds?: string): Promise<string> {
+  const auth = creds ? ['--creds', creds] : [];
+  const { stdout } = await execa('skopeo', [
+    'inspect',
+    '--tls-verify=false',
+    ...auth,
+    '--format',
+    '{{.Digest}}',
+    `docker://${reference}`,
+  ]);
+  return stdout.trim();
+}
+
+function credsOf(registry: RegistryPeer): string {
+  return `${registry.username}:${registry.password}`;
+}
+
+/** A home of its own for each test: local store and Docker config. */
+function isolatedEnv(): Record<string, string> {
+  const home = tempDir();
+  return { REGTOOL_HOME: join(home, 'regtool'), DOCKER_CONFIG: join(home, 'docker'), HOME: home };
+}
+
+let open: RegistryPeer;
+
+beforeAll(async () => {
+  open = await startRegistry({ auth: 'none' });
+  await pushFixtureImages(open);
+});
+
+describe('against an open Distribution registry', () => {
+  it('pulls what skopeo pushed, digests unchanged, and pushes it back under a prefix', async () => {
+    const env = isolatedEnv();
+    const name = `${open.url}/tools:1.0`;
+    const pulled = await runRegtool(['--json', 'pull', name], { env });
+    expect(pulled.stderr).toBe('');
+    expect(JSON.parse(pulled.stdout).images[0].digest).toBe(await skopeoDigest(name));
+
+    const pushed = await runRegtool(['push', name, '--to', `registry://${open.url}/pushed`], {
+      env,
+    });
+    expect(pushed.exitCode).toBe(0);
+    expect(await skopeoDigest(`${open.url}/pushed/tools:1.0`)).toBe(await skopeoDigest(name));
+  });
+
+  it('pushes images that podman pulls', async () => {
+    const env = isolatedEnv();
+    await runRegtool(['pull', `${open.url}/busybox:latest`], { env });
+    const pushed = await runRegtool(
+      ['push', `${open.url}/busybox:latest`, '--to', `registry://${open.url}/for-podman`],
+      { env },
+    );
+    expect(pushed.exitCode).toBe(0);
+    const root = tempDir();
+    // prettier-ignore
+    await execa('podman', [
+      '--root', join(root, 'root'), '--runroot', join(root, 'run'), '--storage-driver', 'vfs',
+      'pull', '-q', '--tls-verify=false', `${open.url}/for-podman/busybox:latest`,
+    ], { env: { ...process.env, DOCKER_CONFIG: undefined }, extendEnv: false });
+  });
+
+  it('copies with nothing to do in one manifest request to the destination', async () => {
+    const env = isolatedEnv();
+    const args = ['copy', `${open.url}/tools:1.0`, `${open.url}/noop/tools:1.0`];
+    expect((await runRegtool(args, { env })).exitCode).toBe(0);
+    const again = await runRegtool(['-vv', ...args], { env });
+    const toDestination = again.stderr
+      .split('\n')
+      .filter(
+        (line) => /^(GET|HEAD|PUT|POST|PATCH|DELETE) /.test(line) && line.includes('/v2/noop/'),
+      );
+    expect(toDestination).toEqual([`HEAD http://${open.url}/v2/noop/tools/manifests/1.0`]);
+  });
+
+  it('saves from the registry and loads into another prefix with the same digests', async () => {
+    const env = isolatedEnv();
+    const archive = join(tempDir(), 'images.tar');
+    const names = [`${open.url}/busybox:latest`, `${open.url}/tools:1.0`];
+    expect(
+      (
+        await runRegtool(['save', '-o', archive, '--from', `registry://${open.url}`, ...names], {
+          env,
+        })
+      ).exitCode,
+    ).toBe(0);
+    expect(
+      (
+        await runRegtool(['load', '-i', archive, '--to', `registry://${open.url}/reloaded`], {
+          env,
+        })
+      ).exitCode,
+    ).toBe(0);
+    for (const repository of ['busybox:latest', 'tools:1.0']) {
+      expect(await skopeoDigest(`${open.url}/reloaded/${repository}`)).toBe(
+        await skopeoDigest(`${open.url}/${repository}`),
+      );
+    }
+  });
+
+  it('lists tags, the catalog and search matches', async () => {
+    const env = isolatedEnv();
+    const tags = await runRegtool(['tags', `${open.url}/tools`], { env });
+    expect(tags.stdout.split('\n')).toContain('1.0');
+    const ls = await runRegtool(['ls', `registry://${open.url}`], { env });
+    expect(ls.stdout).toContain(`${open.url}/busybox:latest`);
+    const search = await runRegtool(
+      ['--json', 'search', 'too', '--from', `registry://${open.url}`],
+      { env },
+    );
+    expect(JSON.parse(search.stdout).matches).toContainEqual({
+      repository: `${open.url}/tools`,
+      tags: ['1.0'],
+    });
+  });
+
+  it('exits 3 for a missing image and 7 for an unreachable registry', async () => {
+    const env = isolatedEnv();
+    const missing = await runRegtool(['pull', `${open.url}/tools:no-such-tag`], { env });
+    expect(missing.exitCode).toBe(3);
+    const unreachable = await runRegtool(['pull', '127.0.0.1:9/tools:1.0'], { env });
+    expect(unreachable.exitCode).toBe(7);
+    expect(unreachable.stderr).toContain('cannot reach the registry 127.0.0.1:9');
+  });
+});
+
+describe('against a registry with htpasswd auth', () => {
+  it('exits 4 without credentials, then logs in, copies, and logs out', async () => {
+    const auth = await startRegistry({ auth: 'htpasswd' });
+    const env = isolatedEnv();
+    const target = `${auth.url}/tools:copied`;
+    const refused = await runRegtool(['copy', `${open.url}/tools:1.0`, target], { env });
+    expect(refused.exitCode).toBe(4);
+    expect(refused.stderr).toContain('regtool login');
+    expect(refused.stderr).not.toContain(auth.password!);
+
+    const wrong = await runRegtool(['login', auth.url, '-u', auth.username!, '--password-stdin'], {
+      env,
+      input: 'wrong',
+    });
+    expect(wrong.exitCode).toBe(4);
+    const login = await runRegtool(['login', auth.url, '-u', auth.username!, '--password-stdin'], {
+      env,
+      input: `${auth.password}\n`,
+    });
+    expect(login.exitCode).toBe(0);
+    const config = join(env.DOCKER_CONFIG!, 'config.json');
+    expect((await stat(config)).mode & 0o777).toBe(0o600);
+
+    expect((await runRegtool(['copy', `${open.url}/tools:1.0`, target], { env })).exitCode).toBe(0);
+    expect(await skopeoDigest(target, credsOf(auth))).toBe(
+      await skopeoDigest(`${open.url}/tools:1.0`),
+    );
+
+    expect((await runRegtool(['logout', auth.url], { env })).exitCode).toBe(0);
+    expect((await runRegtool(['tags', `${auth.url}/tools`], { env })).exitCode).toBe(4);
+  });
+});
+
+describe('against a registry with token auth', () => {
+  it('pushes and pulls with bearer tokens for the right scopes', async () => {
+    const tokens = await startRegistry({ auth: 'token' });
+    const env = isolatedEnv();
+    const target = `${tokens.url}/team/tools:1.0`;
+    const creds = ['--creds', credsOf(tokens)];
+    expect(
+      (await runRegtool(['copy', `${open.url}/tools:1.0`, target, ...creds], { env })).exitCode,
+    ).toBe(0);
+    expect(await skopeoDigest(target, credsOf(tokens))).toBe(
+      await skopeoDigest(`${open.url}/tools:1.0`),
+    );
+    // A second repository of the same registry gets the layers by cross-repository mount.
+    const mounted = await runRegtool(
+      ['--json', 'copy', target, `${tokens.url}/other/tools:1.0`, ...creds],
+      { env },
+    );
+    expect(JSON.parse(mounted.stdout).blobsMoved).toBe(0);
+    const pulled = await runRegtool(['--json', 'pull', target, ...creds], { env });
+    expect(JSON.parse(pulled.stdout).images[0].digest).toBe(
+      await skopeoDigest(target, credsOf(tokens)),
+    );
+    const refused = await runRegtool(['pull', target, '--creds', 'regtool-test:wrong'], { env });
+    expect(refused.exitCode).toBe(4);
+  });
+});
