@@ -1,7 +1,7 @@
 import { InterruptedError, NotFoundError, RegtoolError } from '../core/errors.js';
 import type { Reference } from '../core/reference.js';
 import type { Descriptor } from '../core/schemas.js';
-import type { Store } from '../core/store.js';
+import { isOrderedSink, type Store } from '../core/store.js';
 import { copyImages, type CopyRequest } from './copy-images.js';
 import type { EventSink } from './events.js';
 import { byDigest, holdsLayoutNames, selectImages, type MigrateEntry } from './migrate-select.js';
@@ -50,6 +50,8 @@ interface Run {
   holdsNames: boolean;
   /** Blobs a dry run has counted already. */
   counted: Set<string>;
+  /** For a destination that writes a stream (an archive): every image, moved in one go. */
+  batch?: MigrateEntry[];
   listed?: Promise<Set<string>>;
 }
 
@@ -74,6 +76,7 @@ export async function migrateStores(
     summary: emptySummary(options.dryRun ?? false, selected.length, excluded),
     holdsNames: holdsLayoutNames(destination),
     counted: new Set(),
+    batch: isOrderedSink(destination) ? [] : undefined,
   };
   for (const entry of selected) {
     if (options.signal?.aborted) throw new InterruptedError();
@@ -81,6 +84,7 @@ export async function migrateStores(
     run.summary.images.push({ name: entry.label, digest: entry.descriptor.digest, ...status });
     run.summary.counts[status.status] += 1;
   }
+  if (run.batch !== undefined && run.batch.length > 0) await moveImages(run, run.batch);
   run.summary.seconds = Math.round(performance.now() - started) / 1000;
   return run.summary;
 }
@@ -110,7 +114,6 @@ async function migrateImage(
   run: Run,
   entry: MigrateEntry,
 ): Promise<{ status: MigrateStatus; message?: string }> {
-  const keepsLayoutName = entry.rawName !== undefined || entry.reference === undefined;
   if (entry.reference === undefined && !run.holdsNames) {
     const message = `${entry.label} has no repository:tag name, which ${run.destination.location} needs; it was not copied`;
     run.options.onEvent?.({ type: 'warning', message });
@@ -121,8 +124,13 @@ async function migrateImage(
     await countPlanned(run, entry);
     return { status: 'to-move' };
   }
+  if (run.batch !== undefined) {
+    // An ordered sink must hear of every image before the first layer; failures fail it all.
+    run.batch.push(entry);
+    return { status: 'moved' };
+  }
   try {
-    await moveImage(run, entry, keepsLayoutName && run.holdsNames);
+    await moveImages(run, [entry]);
     return { status: 'moved' };
   } catch (error) {
     if (run.options.signal?.aborted || !(error instanceof RegtoolError)) throw error;
@@ -161,6 +169,11 @@ async function listDestination(destination: Store): Promise<Set<string>> {
   return names;
 }
 
+/** A raw layout name, or none at all, is kept only where the destination can hold it. */
+function keepsLayoutName(run: Run, entry: MigrateEntry): boolean {
+  return run.holdsNames && (entry.rawName !== undefined || entry.reference === undefined);
+}
+
 function copyRequest(entry: MigrateEntry, keepsLayoutName: boolean): CopyRequest {
   const source = entry.reference ?? byDigest(entry);
   // A raw layout name is set through tagName; the copy itself then records no other name.
@@ -168,13 +181,16 @@ function copyRequest(entry: MigrateEntry, keepsLayoutName: boolean): CopyRequest
   return { source, asTyped: entry.rawName, target };
 }
 
-async function moveImage(run: Run, entry: MigrateEntry, keepsLayoutName: boolean) {
+async function moveImages(run: Run, entries: MigrateEntry[]): Promise<void> {
   const { destination, options, summary } = run;
-  if (keepsLayoutName && entry.rawName !== undefined && holdsLayoutNames(destination)) {
-    // Queued before the copy records the image unnamed, so the named entry wins.
-    destination.tagName(entry.rawName, entry.descriptor);
+  for (const entry of entries) {
+    if (keepsLayoutName(run, entry) && entry.rawName && holdsLayoutNames(destination)) {
+      // Queued before the copy records the image unnamed, so the named entry wins.
+      destination.tagName(entry.rawName, entry.descriptor);
+    }
   }
-  const copied = await copyImages(run.source, destination, [copyRequest(entry, keepsLayoutName)], {
+  const requests = entries.map((entry) => copyRequest(entry, keepsLayoutName(run, entry)));
+  const copied = await copyImages(run.source, destination, requests, {
     platforms: { kind: 'all' },
     jobs: options.jobs,
     onEvent: options.onEvent,

@@ -3,6 +3,7 @@ import { Option } from 'commander';
 import { RegtoolError } from '../../core/errors.js';
 import { migrateStores, type MigrateSummary } from '../../copy/migrate.js';
 import { jobsOption } from '../options.js';
+import { addRegistryOptions, useRegistryOptions } from '../registry-options.js';
 import { createProgress, formatBytes } from '../progress.js';
 import type { Register } from './index.js';
 
@@ -35,7 +36,7 @@ export function renderMigrateSummary(summary: MigrateSummary): string {
 
 /** `regtool migrate --from STORE --to STORE`: every image of one store into another. */
 export const registerMigrate: Register = (program, run) => {
-  program
+  const command = program
     .command('migrate')
     .description('copy every image (all tags, platforms and referrers) from one store to another')
     .requiredOption(
@@ -54,41 +55,42 @@ export const registerMigrate: Register = (program, run) => {
     )
     .option('--endpoint <url>', 'the S3 endpoint (default: AWS_ENDPOINT_URL or the config file)')
     .option('--region <region>', 'the S3 region (default: AWS_REGION or the config file)')
-    .addOption(jobsOption())
-    .action(
-      run(async (context, _args, options) => {
-        const s3 = {
-          endpoint: options.endpoint as string | undefined,
-          region: options.region as string | undefined,
-        };
-        const from = await context.open(options.from as string, 'read', { s3 });
-        const layout = options.layout as 'oci' | 'registry' | undefined;
-        const to = await context.open(options.to as string, 'write', { s3, layout });
-        const progress = createProgress(context.output);
-        let summary: MigrateSummary;
-        try {
-          summary = await migrateStores(from, to, {
-            include: options.include as string[],
-            exclude: options.exclude as string[],
-            dryRun: options.dryRun === true,
-            jobs: options.jobs as number,
-            onEvent: progress.onEvent,
-            signal: context.signal,
-          });
-        } finally {
-          progress.stop();
-        }
-        context.output.result(summary, () => renderMigrateSummary(summary));
-        if (summary.counts.failed > 0) {
-          // Keep what did move: commit it, then say that the migrate is not complete.
-          await context.finish();
-          throw new RegtoolError(
-            'internal',
-            'MIGRATE_INCOMPLETE',
-            `${summary.counts.failed} of ${summary.counts.selected} images could not be migrated`,
-            { hint: 'see the warnings above; fix those images and run again, what moved is kept' },
-          );
-        }
-      }),
-    );
+    .addOption(jobsOption());
+  addRegistryOptions(command).action(
+    run(async (context, _args, options) => {
+      useRegistryOptions(context, options);
+      const s3 = {
+        endpoint: options.endpoint as string | undefined,
+        region: options.region as string | undefined,
+      };
+      const from = await context.open(options.from as string, 'read', { s3 });
+      const layout = options.layout as 'oci' | 'registry' | undefined;
+      const to = await context.open(options.to as string, 'write', { s3, layout });
+      const progress = createProgress(context.output);
+      let summary: MigrateSummary;
+      try {
+        summary = await migrateStores(from, to, {
+          include: options.include as string[],
+          exclude: options.exclude as string[],
+          dryRun: options.dryRun === true,
+          jobs: options.jobs as number,
+          onEvent: progress.onEvent,
+          signal: context.signal,
+        });
+      } finally {
+        progress.stop();
+      }
+      context.output.result(summary, () => renderMigrateSummary(summary));
+      if (summary.counts.failed > 0) {
+        // Keep what did move: commit it, then say that the migrate is not complete.
+        await context.finish();
+        throw new RegtoolError(
+          'internal',
+          'MIGRATE_INCOMPLETE',
+          `${summary.counts.failed} of ${summary.counts.selected} images could not be migrated`,
+          { hint: 'see the warnings above; fix those images and run again, what moved is kept' },
+        );
+      }
+    }),
+  );
 };
