@@ -113,4 +113,22 @@ describe('migrate through the S3 store on a real Ceph RADOS Gateway', () => {
     const check = await openS3(ceph.endpoint, bucket, '', 'read');
     expect((await verifyStore(check)).problems).toEqual([]);
   });
+
+  it('two writers of one prefix both keep their names', async () => {
+    const bucket = await newBucket(ceph, 'writers');
+    const source = await openDir(fixtureImages, 'read');
+    const [one, two] = await Promise.all([
+      openS3(ceph.endpoint, bucket, '', 'write'),
+      openS3(ceph.endpoint, bucket, '', 'write'),
+    ]);
+    await migrateStores(source, one, { include: ['alpha:*'] });
+    await migrateStores(source, two, { include: ['beta:*'] });
+    await one.close();
+    await two.close();
+    const listed = await names(await openS3(ceph.endpoint, bucket, '', 'read'));
+    expect(listed.map((row) => row.split(' ')[0])).toEqual([
+      'docker.io/library/alpha:1.0',
+      'docker.io/library/beta:1.0',
+    ]);
+  });
 });
