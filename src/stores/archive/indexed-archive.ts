@@ -18,7 +18,7 @@ import { FileTarSource, StreamTarSource, walkTar, type TarEntry } from './tar-in
 
 /** Entries up to this size are kept in memory while a compressed archive is indexed. */
 const KEEP_ENTRY_BYTES = 1 << 20;
-const KEEP_TOTAL_BYTES = 128 << 20;
+const KEEP_TOTAL_BYTES = 32 << 20;
 
 /**
  * IndexedArchive is a tar whose entries are known by path, read by random access when the

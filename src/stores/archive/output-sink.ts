@@ -87,7 +87,7 @@ class GzipMembersSink implements OutputSink {
   }
 
   private startMember(compressible: boolean) {
-    const gzip = createGzip({ level: compressible ? 6 : 0 });
+    const gzip = createGzip({ level: compressible ? 1 : 0 });
     const done = (async () => {
       for await (const chunk of gzip) await writeTo(this.output, chunk as Buffer);
     })();
