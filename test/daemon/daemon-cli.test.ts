@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { runRegtool, tempDir } from '../helpers/cli.js';
+import { projectRoot, runRegtool, tempDir } from '../helpers/cli.js';
 import {
   pushFixtureImages,
   startPodmanService,
@@ -112,5 +112,35 @@ describe('regtool with docker-daemon:', () => {
     expect(result.stderr).toContain('daemon-cli/missing:1.0');
     expect(existsSync(output)).toBe(false);
     expect((await readdir(scratch)).filter((name) => name.includes('partial.tar'))).toEqual([]);
+  });
+
+  it('is either end of migrate', async () => {
+    const fixtures = `dir:${join(projectRoot, 'fixtures/images')}`;
+    const into = await regtool([
+      'migrate',
+      '--from',
+      fixtures,
+      '--to',
+      'docker-daemon:',
+      '--include',
+      'docker.io/library/links:*',
+    ]);
+    expect(into.exitCode).toBe(0);
+    expect(await daemonImageId('docker.io/library/links:1.0')).toMatch(/^sha256:/);
+
+    const layout = join(scratch, 'migrated');
+    const out = await regtool([
+      'migrate',
+      '--from',
+      'docker-daemon:',
+      '--to',
+      `dir:${layout}`,
+      '--include',
+      'docker.io/library/links:*',
+    ]);
+    expect(out.exitCode).toBe(0);
+    const listed = await regtool(['--json', 'ls', `dir:${layout}`]);
+    const names = (JSON.parse(listed.stdout) as { images: Array<{ name: string }> }).images;
+    expect(names.map((image) => image.name)).toEqual(['docker.io/library/links:1.0']);
   });
 });

@@ -12,7 +12,7 @@ import { daemonArchives } from '../../src/stores/daemon-archives.js';
 import { openDaemonStore } from '../../src/stores/daemon/open-daemon.js';
 import { LayoutStore } from '../../src/stores/layout/layout-store.js';
 import { startPodmanService, type PodmanPeer } from '../peers/index.js';
-import { daemonImageNames } from './daemon-helpers.js';
+import { daemonImageNames, daemonRequest, rootfsTar } from './daemon-helpers.js';
 
 const fixtures = resolve('fixtures/images');
 const names = ['base', 'alpha', 'beta'];
@@ -74,5 +74,26 @@ describe('saving from the daemon', () => {
     await layout.close();
     await fromDaemon.close();
     expect(await configDigest(new LayoutStore(join(scratch, 'saved')), loaded)).toBe(original);
+  });
+});
+
+describe('saving an unnamed image from the daemon', () => {
+  it('finds it by its image ID, the digest of its config', async () => {
+    const answer = await daemonRequest(
+      podman.socket,
+      'POST',
+      '/v1.41/images/create?fromSrc=-',
+      await rootfsTar('an image with no name'),
+    );
+    const id = (JSON.parse(answer.text) as { id: string }).id;
+    const byId = parseReference(`localhost/daemon-unnamed/image@${id}`);
+    const named = parseReference('localhost/daemon-unnamed/image:saved');
+
+    const fromDaemon = await openDaemon('read');
+    const layout = new LayoutStore(join(scratch, 'unnamed'));
+    await copyImages(fromDaemon, layout, [{ source: byId, target: named }]);
+    await layout.close();
+    await fromDaemon.close();
+    expect(await configDigest(new LayoutStore(join(scratch, 'unnamed')), named)).toBe(id);
   });
 });

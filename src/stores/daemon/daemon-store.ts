@@ -59,13 +59,8 @@ export class DaemonStore implements Store, OrderedSink {
     if (this.options.mode === 'write') {
       throw new NotFoundError('DAEMON_NO_MANIFESTS', `${reference}: the daemon keeps no manifests`);
     }
-    const name = reference.toString();
+    const name = await this.daemonName(reference);
     const display = this.client.endpoint.display;
-    await this.client.send({
-      path: `/images/${name}/json`,
-      lookup: true,
-      what: `finding ${name} in the daemon`,
-    });
     const response = await this.client.send({
       path: '/images/get',
       query: { names: [name] },
@@ -74,6 +69,7 @@ export class DaemonStore implements Store, OrderedSink {
       what: `saving ${name} from the daemon at ${display}`,
     });
     const archive = await this.readSaved(response.body, name);
+    if (name === reference.digest) return onlyImage(archive, name);
     return resolveSaved(archive, reference, asTyped);
   }
 
@@ -97,7 +93,9 @@ export class DaemonStore implements Store, OrderedSink {
 
   /** beginImages opens a load; a load begun before is finished first (its images are whole). */
   async beginImages(images: PlannedImage[]): Promise<Descriptor[]> {
-    if (this.loader !== undefined) await this.loader.finish();
+    const previous = this.loader;
+    this.loader = undefined;
+    await previous?.finish();
     this.loader = new DaemonLoader(this.client, this.archives, this.logger);
     return this.loader.begin(images);
   }
@@ -133,6 +131,26 @@ export class DaemonStore implements Store, OrderedSink {
     await this.loader?.abort();
     await Promise.allSettled(this.saved.map((archive) => archive.abort()));
     await this.client.close();
+  }
+
+  /** daemonName finds the name the daemon knows an image by: the reference, or the image ID. */
+  private async daemonName(reference: Reference): Promise<string> {
+    const name = reference.toString();
+    try {
+      await this.inspect(name, reference);
+      return name;
+    } catch (error) {
+      if (!(error instanceof NotFoundError) || reference.digest === undefined) throw error;
+    }
+    // An image with no name is known to the daemon by its ID, the digest of its config.
+    await this.inspect(reference.digest, reference);
+    return reference.digest;
+  }
+
+  private async inspect(name: string, reference: Reference): Promise<void> {
+    const what = `finding ${reference} in the daemon`;
+    const response = await this.client.send({ path: `/images/${name}/json`, lookup: true, what });
+    await response.body.dump();
   }
 
   private load(): DaemonLoader {
@@ -176,17 +194,28 @@ export class DaemonStore implements Store, OrderedSink {
 
 /**
  * resolveSaved finds the image in an archive the daemon saved for one name. The daemon may
- * have written it under another spelling of that name, or none (an image named by digest),
- * so the archive's only image is the one asked for.
+ * have written it under another spelling of that name, so the archive's only image is the one
+ * asked for.
  */
 async function resolveSaved(archive: Store, reference: Reference, asTyped?: string) {
   try {
     return await archive.resolve(reference, asTyped);
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error;
-    const entries: ImageEntry[] = [];
-    for await (const entry of archive.listImages()) entries.push(entry);
-    if (entries.length !== 1) throw error;
-    return entries[0]!.descriptor;
+    return onlyImage(archive, `${reference}`);
   }
+}
+
+/** onlyImage is the one image of an archive saved for one image ID or name. */
+async function onlyImage(archive: Store, name: string): Promise<Descriptor> {
+  const entries: ImageEntry[] = [];
+  for await (const entry of archive.listImages()) entries.push(entry);
+  if (entries.length !== 1) {
+    throw new NotFoundError(
+      'DAEMON_IMAGE_NOT_FOUND',
+      `the daemon saved ${entries.length} images for ${name}, and none by that name`,
+      { hint: 'name the image by repository:tag' },
+    );
+  }
+  return entries[0]!.descriptor;
 }

@@ -42,7 +42,7 @@ export interface EngineRequest {
 /** The answer to a request that succeeded (status 2xx). */
 export interface EngineResponse {
   statusCode: number;
-  body: Readable & { text(): Promise<string>; json(): Promise<unknown> };
+  body: Readable & { text(): Promise<string>; json(): Promise<unknown>; dump(): Promise<void> };
 }
 
 /**
