@@ -77,6 +77,11 @@ export interface BlobPruner {
   prune(): Promise<{ blobs: number; bytes: number }>;
 }
 
+/** ReferrerLister is a store that can list the manifests referring to one (signatures, SBOMs). */
+export interface ReferrerLister {
+  referrers(repository: string, digest: string): Promise<Descriptor[]>;
+}
+
 /** One image an ordered sink is about to receive. */
 export interface PlannedImage {
   reference: Reference;
@@ -108,6 +113,10 @@ export function isImageDeleter(store: Store): store is Store & ImageDeleter {
 
 export function isBlobPruner(store: Store): store is Store & BlobPruner {
   return typeof (store as Partial<BlobPruner>).prune === 'function';
+}
+
+export function isReferrerLister(store: Store): store is Store & ReferrerLister {
+  return typeof (store as Partial<ReferrerLister>).referrers === 'function';
 }
 
 export function isOrderedSink(store: Store): store is Store & OrderedSink {

@@ -1,9 +1,14 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 
+import { sha256Digest } from '../../src/core/digest.js';
+import { MediaType } from '../../src/core/media-types.js';
+import { parseReference } from '../../src/core/reference.js';
+import { RegistryStore } from '../../src/stores/registry/registry-store.js';
 import { runRegtool, tempDir } from '../helpers/cli.js';
 import { pushFixtureImages, startRegistry, type RegistryPeer } from '../peers/index.js';
 
@@ -130,6 +135,60 @@ describe('against an open Distribution registry', () => {
     const unreachable = await runRegtool(['pull', '127.0.0.1:9/tools:1.0'], { env });
     expect(unreachable.exitCode).toBe(7);
     expect(unreachable.stderr).toContain('cannot reach the registry 127.0.0.1:9');
+  });
+});
+
+/** signImage stores a small signature artifact whose subject is the image. */
+async function signImage(store: RegistryStore, name: string): Promise<string> {
+  const reference = parseReference(name);
+  const subject = await store.resolve(reference);
+  const blob = (text: string, mediaType: string) => {
+    const bytes = Buffer.from(text);
+    return { bytes, descriptor: { mediaType, digest: sha256Digest(bytes), size: bytes.length } };
+  };
+  const config = blob('{}', MediaType.ociEmpty);
+  const signature = blob('signed by the test', 'application/vnd.example.signature');
+  for (const { bytes, descriptor } of [config, signature]) {
+    await store.putBlob(reference.repository, descriptor, Readable.from([bytes]));
+  }
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      artifactType: 'application/vnd.example.signature',
+      config: config.descriptor,
+      layers: [signature.descriptor],
+      subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+    }),
+  );
+  const descriptor = {
+    mediaType: MediaType.ociManifest,
+    digest: sha256Digest(manifest),
+    size: manifest.length,
+  };
+  await store.putManifest(reference.repository, descriptor, manifest);
+  return descriptor.digest;
+}
+
+describe('referrers', () => {
+  it('copies signatures with --referrers through the sha256-<hex> tag fallback', async () => {
+    const env = isolatedEnv();
+    const signed = `${open.url}/signed/tools:1.0`;
+    expect((await runRegtool(['copy', `${open.url}/tools:1.0`, signed], { env })).exitCode).toBe(0);
+    const store = await RegistryStore.open({ host: open.url, prefix: '' }, {});
+    try {
+      const signature = await signImage(store, signed);
+      const copied = `${open.url}/signed-copy/tools:1.0`;
+      const result = await runRegtool(['copy', signed, copied, '--referrers'], { env });
+      expect(result.exitCode).toBe(0);
+      const root = await store.resolve(parseReference(copied));
+      const referrers = await store.referrers(`${open.url}/signed-copy/tools`, root.digest);
+      expect(referrers.map((d) => [d.digest, d.artifactType])).toEqual([
+        [signature, 'application/vnd.example.signature'],
+      ]);
+    } finally {
+      await store.close();
+    }
   });
 });
 

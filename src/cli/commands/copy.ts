@@ -1,10 +1,12 @@
 import { copyImages } from '../../copy/copy-images.js';
+import { copyReferrers } from '../../copy/referrers.js';
 import { parseImageArgument } from '../context.js';
 import { addPlatformOptions, jobsOption, platformChoice } from '../options.js';
 import { createProgress } from '../progress.js';
 import { addRegistryOptions, useRegistryOptions } from '../registry-options.js';
 import { renderSummary } from '../summary.js';
 import type { Register } from './index.js';
+import { mergeSummaries } from './pull.js';
 
 /** `regtool copy NAME [NEWNAME] --from S --to S`: one image from one store to another. */
 export const registerCopy: Register = (program, run) => {
@@ -15,6 +17,10 @@ export const registerCopy: Register = (program, run) => {
     .argument('[newname]', 'the name it gets at the destination (default: the same)')
     .option('--from <store>', 'where the image is (default: the registry its name points at)')
     .option('--to <store>', "where it goes (default: NEWNAME's registry, else the local store)")
+    .option(
+      '--referrers',
+      'copy the signatures, SBOMs and attestations that refer to the image too',
+    )
     .addOption(jobsOption());
   addRegistryOptions(addPlatformOptions(command, true)).action(
     run(async (context, [name, newName], options) => {
@@ -36,18 +42,28 @@ export const registerCopy: Register = (program, run) => {
           : undefined);
       const to = await context.open(toAddress, 'write');
       const progress = createProgress(context.output);
+      const copyOptions = {
+        platforms: platformChoice(options, true),
+        jobs: options.jobs as number,
+        onEvent: progress.onEvent,
+        signal: context.signal,
+      };
       try {
-        const summary = await copyImages(
-          from,
-          to,
-          [{ source: source.reference, asTyped: source.asTyped, target: target?.reference }],
-          {
-            platforms: platformChoice(options, true),
-            jobs: options.jobs as number,
-            onEvent: progress.onEvent,
-            signal: context.signal,
-          },
-        );
+        const request = {
+          source: source.reference,
+          asTyped: source.asTyped,
+          target: target?.reference,
+        };
+        const copied = await copyImages(from, to, [request], copyOptions);
+        const image = {
+          source: source.reference,
+          target: target?.reference ?? source.reference,
+          digest: copied.images[0]!.digest,
+        };
+        const referrers = options.referrers
+          ? await copyReferrers(from, to, image, copyOptions)
+          : [];
+        const summary = mergeSummaries([copied, ...referrers]);
         context.output.result(summary, () => renderSummary(summary));
       } finally {
         progress.stop();

@@ -91,7 +91,8 @@ export async function fetchManifest(
 
 /**
  * pushManifest PUTs a manifest under a tag or its digest, with its media type as Content-Type.
- * A Docker-Content-Digest answer that disagrees with the bytes sent fails the push.
+ * A Docker-Content-Digest answer that disagrees with the bytes sent fails the push. Tells
+ * whether the registry indexed the manifest's subject for the referrers API.
  */
 export async function pushManifest(
   client: RegistryClient,
@@ -100,7 +101,7 @@ export async function pushManifest(
   descriptor: Descriptor,
   bytes: Uint8Array,
   what: string,
-): Promise<void> {
+): Promise<{ subjectIndexed: boolean }> {
   const mediaType = parseManifest(bytes, descriptor.mediaType, what).mediaType;
   const response = await client.request({
     method: 'PUT',
@@ -121,6 +122,8 @@ export async function pushManifest(
       { hint: 'the registry changed the manifest; it cannot hold this image unchanged' },
     );
   }
+  // A registry with the referrers API says so by echoing the subject it indexed.
+  return { subjectIndexed: response.headers['oci-subject'] !== undefined };
 }
 
 /** deleteManifest removes a manifest by digest (tags pointing at it go with it). */

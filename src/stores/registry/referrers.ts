@@ -1,11 +1,13 @@
 import { digestHex, splitDigest } from '../../core/digest.js';
+import { sha256Digest } from '../../core/digest.js';
 import { NotFoundError } from '../../core/errors.js';
+import { MediaType } from '../../core/media-types.js';
 import { indexSchema } from '../../core/schemas.js';
 import type { Descriptor } from '../../core/schemas.js';
 import { repositoryScope } from './auth.js';
 import type { RegistryClient } from './client.js';
 import { responseError } from './errors.js';
-import { fetchManifest } from './manifests.js';
+import { fetchManifest, pushManifest } from './manifests.js';
 
 /** referrersTag is the tag the fallback scheme keeps a digest's referrers under. */
 export function referrersTag(digest: string): string {
@@ -40,4 +42,32 @@ export async function listReferrers(
     if (error instanceof NotFoundError) return [];
     throw error;
   }
+}
+
+/**
+ * addToReferrersTag records a manifest under its subject's `sha256-<hex>` tag, for registries
+ * without the referrers API: the index there lists every referrer of the subject.
+ */
+export async function addToReferrersTag(
+  client: RegistryClient,
+  path: string,
+  subject: string,
+  referrer: Descriptor,
+): Promise<void> {
+  const tag = referrersTag(subject);
+  const what = `referrers tag ${client.domain}/${path}:${tag}`;
+  const existing = await listReferrers(client, path, subject);
+  if (existing.some((descriptor) => descriptor.digest === referrer.digest)) return;
+  const index = {
+    schemaVersion: 2,
+    mediaType: MediaType.ociIndex,
+    manifests: [...existing, referrer],
+  };
+  const bytes = Buffer.from(JSON.stringify(index));
+  const descriptor = {
+    mediaType: MediaType.ociIndex,
+    digest: sha256Digest(bytes),
+    size: bytes.length,
+  };
+  await pushManifest(client, path, tag, descriptor, bytes, what);
 }

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 
 import { NotFoundError } from '../../core/errors.js';
+import { parseManifest, type ParsedManifest } from '../../core/manifest.js';
 import { Reference, tryParseReference } from '../../core/reference.js';
 import type { Descriptor } from '../../core/schemas.js';
 import type {
@@ -20,7 +21,7 @@ import {
   pushManifest,
   type FetchedManifest,
 } from './manifests.js';
-import { listReferrers } from './referrers.js';
+import { addToReferrersTag, listReferrers } from './referrers.js';
 import { uploadBlob } from './upload.js';
 
 const dockerHubAliases = new Set(['index.docker.io', 'registry-1.docker.io']);
@@ -136,15 +137,29 @@ export class RegistryStore implements Store, BlobMounter, ImageDeleter {
 
   async putManifest(repository: string, descriptor: Descriptor, bytes: Uint8Array): Promise<void> {
     const what = `manifest ${repository}@${descriptor.digest}`;
-    await pushManifest(
+    const path = this.pathOf(repository);
+    const { subjectIndexed } = await pushManifest(
       this.client,
-      this.pathOf(repository),
+      path,
       descriptor.digest,
       descriptor,
       bytes,
       what,
     );
     this.manifests.set(descriptor.digest, { descriptor, bytes });
+    const parsed = parseManifest(bytes, descriptor.mediaType, what);
+    const subject =
+      parsed.kind === 'schema1'
+        ? undefined
+        : (parsed.kind === 'index' ? parsed.index : parsed.manifest).subject;
+    if (subject && !subjectIndexed) {
+      await addToReferrersTag(
+        this.client,
+        path,
+        subject.digest,
+        referrerDescriptor(parsed, descriptor),
+      );
+    }
   }
 
   /** tag PUTs the manifest again under its tag; an untagged image is already stored by digest. */
@@ -235,4 +250,19 @@ export class RegistryStore implements Store, BlobMounter, ImageDeleter {
   private blobName(repository: string, descriptor: Descriptor): string {
     return `blob ${descriptor.digest} of ${repository}`;
   }
+}
+
+/** referrerDescriptor is how a referrer is listed: with its artifact type and annotations. */
+function referrerDescriptor(parsed: ParsedManifest, descriptor: Descriptor): Descriptor {
+  const body =
+    parsed.kind === 'index' ? parsed.index : parsed.kind === 'image' ? parsed.manifest : undefined;
+  const config = parsed.kind === 'image' ? parsed.manifest.config.mediaType : undefined;
+  const artifactType = body?.artifactType ?? config;
+  return {
+    mediaType: parsed.mediaType,
+    digest: descriptor.digest,
+    size: descriptor.size,
+    ...(artifactType ? { artifactType } : {}),
+    ...(body?.annotations ? { annotations: body.annotations } : {}),
+  };
 }
