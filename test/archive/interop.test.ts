@@ -14,7 +14,7 @@ import { parseReference } from '../../src/core/reference.js';
 import type { Store } from '../../src/core/store.js';
 import { LayoutStore } from '../../src/stores/layout/layout-store.js';
 import { projectRoot, tempDir } from '../helpers/cli.js';
-import { startRegistry, type RegistryPeer } from '../peers/index.js';
+import { startPodmanService, startRegistry, type RegistryPeer } from '../peers/index.js';
 import { loadInto, saveFrom } from './helpers.js';
 
 const fixtures = join(projectRoot, 'fixtures', 'images');
@@ -141,4 +141,38 @@ describe.skipIf(!haveTools || !existsSync(fixtures))('interop with skopeo and po
       expect(readFileSync(out).length).toBeGreaterThan(0);
     },
   );
+});
+
+describe.skipIf(!haveTools || !existsSync(fixtures))("interop with podman's Docker API", () => {
+  const source = new LayoutStore(fixtures);
+  const curl = (socket: string, ...args: string[]) =>
+    execa('curl', ['-sf', '--unix-socket', socket, ...args]);
+
+  it('POST /images/load takes the multi-image archive; GET /images/get gives one back', async () => {
+    const service = await startPodmanService();
+    const archive = join(tempDir(), 'api.tar');
+    const wanted = ['alpha:1.0', 'beta:1.0'];
+    await saveFrom(source, wanted, archive);
+    const loaded = await curl(
+      service.socket,
+      '-X',
+      'POST',
+      '-H',
+      'Content-Type: application/x-tar',
+      '--data-binary',
+      `@${archive}`,
+      'http://d/v1.41/images/load',
+    );
+    for (const name of wanted) expect(loaded.stdout).toContain(parseReference(name).toString());
+    const out = join(tempDir(), 'api-get.tar');
+    const query = wanted.map(
+      (name) => `names=${encodeURIComponent(parseReference(name).toString())}`,
+    );
+    await curl(service.socket, '-o', out, `http://d/v1.41/images/get?${query.join('&')}`);
+    const { layout, images } = await loadInto(out);
+    expect(images).toHaveLength(2);
+    const digests = await Promise.all(images.map((image) => configDigest(layout, image.name!)));
+    const expected = await Promise.all(wanted.map((name) => configDigest(source, name)));
+    expect(digests.sort()).toEqual(expected.sort());
+  });
 });
