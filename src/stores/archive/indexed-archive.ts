@@ -125,15 +125,23 @@ class PlainArchive implements IndexedArchive {
   }
 }
 
+/** A decompressing read of a compressed archive, at some position of its tar. */
+interface Cursor {
+  plain: Readable;
+  source: StreamTarSource;
+}
+
 /**
  * CompressedArchive is indexed in one decompressing pass that keeps small entries and every
- * entry's head and digest; a large entry is read by decompressing again up to it.
+ * entry's head and digest; a large entry is read by decompressing again up to it, or on from
+ * where an earlier read stopped.
  */
 class CompressedArchive implements IndexedArchive {
   readonly entries = new Map<string, TarEntry>();
   private readonly kept = new Map<TarEntry, Buffer>();
   private readonly heads = new Map<TarEntry, Buffer>();
   private readonly digests = new Map<TarEntry, string>();
+  private readonly idle: Cursor[] = [];
 
   constructor(
     readonly what: string,
@@ -192,24 +200,45 @@ class CompressedArchive implements IndexedArchive {
   stream(entry: TarEntry): Readable {
     const kept = this.kept.get(entry);
     if (kept) return Readable.from([kept]);
-    const plain = this.plain();
-    const what = this.what;
+    const cursor = this.takeCursor(entry.offset);
+    const idle = this.idle;
     async function* slice() {
+      let finished = false;
       try {
-        const source = new StreamTarSource(plain, what);
-        await source.consume(entry.offset);
-        const out: Buffer[] = [];
-        let left = entry.size;
-        while (left > 0) {
-          await source.consume(Math.min(left, 1 << 20), (chunk) => out.push(Buffer.from(chunk)));
-          left -= out.reduce((sum, part) => sum + part.length, 0);
-          yield* out.splice(0);
+        await cursor.source.consume(entry.offset - cursor.source.position);
+        for (let left = entry.size; left > 0;) {
+          const parts: Buffer[] = [];
+          const size = Math.min(left, 1 << 20);
+          await cursor.source.consume(size, (chunk) => parts.push(chunk));
+          left -= size;
+          yield* parts;
         }
+        finished = true;
       } finally {
-        plain.destroy();
+        if (finished) idle.push(cursor);
+        else cursor.plain.destroy();
       }
     }
     return Readable.from(slice(), { objectMode: false });
+  }
+
+  /**
+   * takeCursor gives a decompressing reader positioned at or before an offset: an idle one
+   * left there by an earlier read when there is one (entries read in archive order cost one
+   * pass), else a new one from the start.
+   */
+  private takeCursor(offset: number): Cursor {
+    let best: Cursor | undefined;
+    for (const cursor of this.idle) {
+      const position = cursor.source.position;
+      if (position <= offset && (!best || position > best.source.position)) best = cursor;
+    }
+    if (best) {
+      this.idle.splice(this.idle.indexOf(best), 1);
+      return best;
+    }
+    const plain = this.plain();
+    return { plain, source: new StreamTarSource(plain, this.what) };
   }
 
   async digest(entry: TarEntry): Promise<string> {
@@ -217,6 +246,7 @@ class CompressedArchive implements IndexedArchive {
   }
 
   async close(): Promise<void> {
+    for (const cursor of this.idle.splice(0)) cursor.plain.destroy();
     await this.onClose();
   }
 }
