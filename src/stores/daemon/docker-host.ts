@@ -1,3 +1,6 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
 import { UnsupportedError, UsageError } from '../../core/errors.js';
 
 /** The default Engine API socket, used when DOCKER_HOST is unset or empty. */
@@ -13,6 +16,8 @@ export interface EngineEndpoint {
   display: string;
   /** Whether the endpoint came from DOCKER_HOST, so that messages can say where it was set. */
   fromEnv: boolean;
+  /** For TCP with DOCKER_TLS_VERIFY: the folder of ca.pem, cert.pem and key.pem. */
+  tlsCertPath?: string;
 }
 
 /**
@@ -43,17 +48,15 @@ function unixEndpoint(socketPath: string, fromEnv: boolean): EngineEndpoint {
 }
 
 function tcpEndpoint(rest: string, env: NodeJS.ProcessEnv, value: string): EngineEndpoint {
-  // TODO(#6): TLS to the daemon (DOCKER_TLS_VERIFY, DOCKER_CERT_PATH) is not supported yet.
-  if ((env.DOCKER_TLS_VERIFY ?? '') !== '') {
-    throw new UnsupportedError(
-      'DAEMON_TLS_UNSUPPORTED',
-      `DOCKER_HOST=${value} with DOCKER_TLS_VERIFY: TLS to the daemon is not supported yet`,
-      { hint: 'use the daemon over its unix socket, or a plain TCP address without TLS' },
-    );
-  }
   const hostPort = required(rest.replace(/\/+$/, ''), value);
   if (!/^(\[[0-9a-f:.]+\]|[^/:[\]]+):\d+$/i.test(hostPort)) throw invalidHost(value);
-  return { origin: `http://${hostPort}`, display: `tcp://${hostPort}`, fromEnv: true };
+  const display = `tcp://${hostPort}`;
+  // As with the docker CLI, any non-empty DOCKER_TLS_VERIFY turns on verified TLS.
+  if ((env.DOCKER_TLS_VERIFY ?? '') === '') {
+    return { origin: `http://${hostPort}`, display, fromEnv: true };
+  }
+  const tlsCertPath = env.DOCKER_CERT_PATH || join(homedir(), '.docker');
+  return { origin: `https://${hostPort}`, display, fromEnv: true, tlsCertPath };
 }
 
 function required(part: string, value: string): string {

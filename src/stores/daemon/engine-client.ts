@@ -17,9 +17,18 @@ export const PREFERRED_API_VERSION = '1.41';
 /** The oldest API version with everything regtool needs (several names in one /images/get). */
 export const MINIMUM_API_VERSION = '1.24';
 
+/** The PEM files of a TLS connection: the CA that signed the daemon, and the client's own. */
+export interface DaemonCertificates {
+  ca: Buffer;
+  cert: Buffer;
+  key: Buffer;
+}
+
 export interface EngineClientOptions {
   logger?: Logger;
   signal?: AbortSignal;
+  /** Required when the endpoint is TLS (`https:` origin). */
+  certificates?: DaemonCertificates;
 }
 
 /** One request to the Engine API. */
@@ -59,9 +68,11 @@ export class EngineClient {
 
   constructor(endpoint: EngineEndpoint, options: EngineClientOptions = {}) {
     this.endpoint = endpoint;
-    this.agent = new Agent(
-      endpoint.socketPath === undefined ? {} : { connect: { socketPath: endpoint.socketPath } },
-    );
+    const connect =
+      endpoint.socketPath === undefined
+        ? options.certificates
+        : { socketPath: endpoint.socketPath };
+    this.agent = new Agent(connect === undefined ? {} : { connect });
     this.logger = options.logger ?? silentLogger;
     this.signal = options.signal;
   }
@@ -169,7 +180,10 @@ export class EngineClient {
       'DAEMON_UNREACHABLE',
       `${what}: cannot reach the Docker daemon at ${this.endpoint.display} (${source}): ${describeErrno(code, error)}`,
       {
-        hint: 'start the daemon, or set DOCKER_HOST to its address (unix:///path/to/docker.sock or tcp://HOST:PORT)',
+        hint:
+          this.endpoint.tlsCertPath === undefined
+            ? 'start the daemon, or set DOCKER_HOST to its address (unix:///path/to/docker.sock or tcp://HOST:PORT)'
+            : `check that the daemon is up and that the certificates in ${this.endpoint.tlsCertPath} (DOCKER_CERT_PATH) are the daemon's`,
         cause: error,
       },
     );
