@@ -2,7 +2,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { migrateStores } from '../../src/copy/migrate.js';
 import { openStore } from '../../src/stores/open-store.js';
-import type { CephPeer } from '../peers/index.js';
 import {
   fixtureImages,
   newBucket,
@@ -10,14 +9,16 @@ import {
   serveRegistry,
   skopeoCopyAll,
   startS3,
+  s3ServerName,
+  type S3Peer,
 } from './s3-helpers.js';
 
 const EXPECTED = ['alpha', 'base', 'beta', 'empty-layer', 'links', 'multi'].map(
   (name) => `library/${name}:1.0`,
 );
 
-describe('the registry layout in S3', () => {
-  let ceph: CephPeer;
+describe(`the registry layout in ${s3ServerName}`, () => {
+  let ceph: S3Peer;
 
   beforeAll(async () => {
     ceph = await startS3();

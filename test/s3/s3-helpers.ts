@@ -11,7 +11,7 @@ import { execa } from 'execa';
 import type { StoreLayout } from '../../src/core/config-schema.js';
 import type { Store } from '../../src/core/store.js';
 import { openStore } from '../../src/stores/open-store.js';
-import { startCeph, type CephPeer } from '../peers/index.js';
+import { startCeph, type S3Endpoint } from '../peers/index.js';
 import {
   freePorts,
   httpAnswers,
@@ -19,23 +19,36 @@ import {
   stopProcessGroup,
   waitUntil,
 } from '../peers/processes.js';
+import { startSwift } from './swift-peer.js';
 
 export const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const fixtureImages = join(projectRoot, 'fixtures', 'images');
 
-/** startS3 starts (or reuses) the Ceph gateway and puts its keys where the AWS SDK looks. */
-export async function startS3(): Promise<CephPeer> {
-  const ceph = await startCeph();
-  process.env.AWS_ACCESS_KEY_ID = ceph.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY = ceph.secretAccessKey;
-  process.env.AWS_REGION = ceph.region;
+/** An S3 server the tests run against, and a way to make buckets on it. */
+export interface S3Peer extends S3Endpoint {
+  createBucket(name: string): Promise<void>;
+}
+
+/**
+ * Which S3 server the tests use: Ceph's RADOS Gateway, or with REGTOOL_TEST_S3=swift (npm run
+ * test:swift) OpenStack Swift's S3 layer as a second implementation.
+ */
+export const s3ServerName =
+  process.env.REGTOOL_TEST_S3 === 'swift' ? "Swift's S3 layer" : 'a Ceph RADOS Gateway';
+
+/** startS3 starts (or reuses) the S3 server and puts its keys where the AWS SDK looks. */
+export async function startS3(): Promise<S3Peer> {
+  const server = process.env.REGTOOL_TEST_S3 === 'swift' ? await startSwift() : await startCeph();
+  process.env.AWS_ACCESS_KEY_ID = server.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = server.secretAccessKey;
+  process.env.AWS_REGION = server.region;
   delete process.env.AWS_ENDPOINT_URL;
   delete process.env.AWS_PROFILE;
-  return ceph;
+  return server;
 }
 
 /** newBucket creates a bucket with a fresh name. */
-export async function newBucket(ceph: CephPeer, stem: string): Promise<string> {
+export async function newBucket(ceph: S3Peer, stem: string): Promise<string> {
   const name = `${stem}-${randomBytes(4).toString('hex')}`;
   await ceph.createBucket(name);
   return name;
@@ -54,7 +67,7 @@ export function openS3(
 }
 
 /** The environment a CLI child needs to reach the gateway. */
-export function cliEnv(ceph: CephPeer, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+export function cliEnv(ceph: S3Peer, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return {
     ...process.env,
     AWS_ACCESS_KEY_ID: ceph.accessKeyId,

@@ -9,8 +9,15 @@ import type { Store } from '../../src/core/store.js';
 import { migrateStores } from '../../src/copy/migrate.js';
 import { verifyStore } from '../../src/copy/verify.js';
 import { openStore } from '../../src/stores/open-store.js';
-import type { CephPeer } from '../peers/index.js';
-import { countingProxy, fixtureImages, newBucket, openS3, startS3 } from './s3-helpers.js';
+import {
+  countingProxy,
+  fixtureImages,
+  newBucket,
+  openS3,
+  startS3,
+  s3ServerName,
+  type S3Peer,
+} from './s3-helpers.js';
 
 async function names(store: Store): Promise<string[]> {
   const rows: string[] = [];
@@ -24,8 +31,8 @@ function openDir(path: string, mode: 'read' | 'write'): Promise<Store> {
   return openStore({ kind: 'dir', path }, { mode });
 }
 
-describe('migrate through the S3 store on a real Ceph RADOS Gateway', () => {
-  let ceph: CephPeer;
+describe(`migrate through the S3 store on ${s3ServerName}`, () => {
+  let ceph: S3Peer;
 
   beforeAll(async () => {
     ceph = await startS3();
