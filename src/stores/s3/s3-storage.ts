@@ -23,8 +23,8 @@ import { isS3NotFound, s3Error } from './s3-client.js';
 /** Objects up to this size are verified in memory; bigger ones in a temporary file. */
 const IN_MEMORY_LIMIT = 16 << 20;
 /** Multipart part size and parts in flight: memory stays near their product. */
-const PART_SIZE = 16 << 20;
-const PARTS_IN_FLIGHT = 4;
+const PART_SIZE = 8 << 20;
+const PARTS_IN_FLIGHT = 8;
 
 /**
  * S3Storage keeps objects in a bucket under a prefix. A streamed object is read to its end
