@@ -112,6 +112,19 @@ describe('against an open Distribution registry', () => {
     }
   });
 
+  it('takes images for save from the local store or the registry as --pull says', async () => {
+    const env = isolatedEnv();
+    const archive = join(tempDir(), 'images.tar');
+    const name = `${open.url}/busybox:latest`;
+    const never = await runRegtool(['save', '-o', archive, '--pull', 'never', name], { env });
+    expect(never.exitCode).toBe(3);
+    const always = await runRegtool(['--json', 'save', '-o', archive, '--pull', 'always', name], {
+      env,
+    });
+    expect(always.exitCode).toBe(0);
+    expect(JSON.parse(always.stdout).images[0].digest).toBe(await skopeoDigest(name));
+  });
+
   it('lists tags, the catalog and search matches', async () => {
     const env = isolatedEnv();
     const tags = await runRegtool(['tags', `${open.url}/tools`], { env });

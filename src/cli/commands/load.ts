@@ -9,6 +9,7 @@ import { ArchiveReader } from '../../stores/archive/archive-reader.js';
 import type { ArchiveImage } from '../../stores/archive/contents.js';
 import { addPlatformOptions, jobsOption, platformChoice } from '../options.js';
 import { createProgress } from '../progress.js';
+import { addRegistryOptions, useRegistryOptions } from '../registry-options.js';
 import type { Register } from './index.js';
 
 /** The repository an unnamed image is filed under; its name has no tag, so stores keep it unnamed. */
@@ -17,6 +18,11 @@ const UNNAMED = parseReference('untagged', { defaultTag: false });
 /** selectImages picks images by name, by `@N` (their position) or by manifest or config digest. */
 async function selectImages(reader: ArchiveReader, names: string[]): Promise<ArchiveImage[]> {
   const images = reader.images;
+  if (images.length === 0) {
+    throw new NotFoundError('ARCHIVE_EMPTY', `${reader.location} holds no images`, {
+      hint: 'the archive lists no image in its manifest.json or index.json; write it again',
+    });
+  }
   if (names.length === 0) return [...images];
   const picked: ArchiveImage[] = [];
   for (const name of names) {
@@ -96,8 +102,9 @@ export const registerLoad: Register = (program, run) => {
     .option('--to <store>', 'where the images go (default: the local store)')
     .option('--tag <name>', 'the name an untagged image gets')
     .addOption(jobsOption());
-  addPlatformOptions(command, true).action(
+  addRegistryOptions(addPlatformOptions(command, true)).action(
     run(async (context, names, options) => {
+      useRegistryOptions(context, options);
       const input = options.input as string;
       const tag = options.tag === undefined ? undefined : parseReference(options.tag as string);
       const to = options.to as string | undefined;

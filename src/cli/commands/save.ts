@@ -10,7 +10,8 @@ import type { OutputCompression } from '../../stores/archive/output-sink.js';
 import { parseImageArgument, type Context, type ImageArgument } from '../context.js';
 import { addPlatformOptions, platformChoice } from '../options.js';
 import { createProgress, formatBytes } from '../progress.js';
-import { findSource } from '../source.js';
+import { addRegistryOptions, useRegistryOptions } from '../registry-options.js';
+import { findSource, parsePullPolicy, type PullPolicy } from '../source.js';
 import type { Register } from './index.js';
 
 const compressions: readonly OutputCompression[] = ['none', 'gzip', 'zstd'];
@@ -82,11 +83,12 @@ async function openSources(
   context: Context,
   images: ImageArgument[],
   from: string | undefined,
+  pull: PullPolicy,
 ): Promise<Store> {
   if (from !== undefined) return context.open(from, 'read');
   const routes = new Map<string, Store>();
   for (const image of images)
-    routes.set(image.reference.repository, await findSource(context, image, undefined));
+    routes.set(image.reference.repository, await findSource(context, image, undefined, pull));
   const stores = new Set(routes.values());
   if (stores.size === 1) return [...stores][0]!;
   return new RoutedSource(routes);
@@ -117,14 +119,17 @@ export const registerSave: Register = (program, run) => {
       '--from <store>',
       'where the images are (default: the local store, else their registry)',
     )
-    .option('--compress <kind>', 'none, gzip or zstd (default: from the file name)');
-  addPlatformOptions(command, false).action(
+    .option('--compress <kind>', 'none, gzip or zstd (default: from the file name)')
+    .option('--pull <when>', 'take images from their registry: missing (default), always, never');
+  addRegistryOptions(addPlatformOptions(command, false)).action(
     run(async (context, names, options) => {
+      useRegistryOptions(context, options);
+      const pull = parsePullPolicy(options.pull);
       const output = options.output as string;
       const compression = outputCompression(output, options.compress);
       const platforms = platformChoice(options, false);
       const images = names.map(parseImageArgument);
-      const source = await openSources(context, images, options.from as string | undefined);
+      const source = await openSources(context, images, options.from as string | undefined, pull);
       const writer =
         output === '-'
           ? ArchiveWriter.toStream(process.stdout, { compression })
