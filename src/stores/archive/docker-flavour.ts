@@ -12,6 +12,7 @@ import {
 import { addDockerImage, addImage } from './docker-image.js';
 import type { IndexedArchive } from './indexed-archive.js';
 import { findEntry } from './links.js';
+import { noteDiffIds } from './oci-flavour.js';
 
 /** The largest blob regtool reads while looking for a manifest that matches a config. */
 const MANIFEST_CANDIDATE_BYTES = 1 << 16;
@@ -83,6 +84,7 @@ export async function addDockerImages(
     const stored = await findStoredManifest(archive, configDigest, image.Layers.length);
     if (stored && contents.blobs.has(sha256Digest(stored.bytes))) {
       addImage(contents, stored.bytes, stored.mediaType, repoTags);
+      await noteDiffIds(archive, contents, contents.images.at(-1)!.descriptor);
       continue;
     }
     const layers = image.Layers.map((path) => findEntry(archive.entries, path, archive.what));

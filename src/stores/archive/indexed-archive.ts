@@ -27,6 +27,8 @@ const KEEP_TOTAL_BYTES = 32 << 20;
 export interface IndexedArchive {
   readonly what: string;
   readonly compression: StreamCompression;
+  /** The bound on decompressed bytes, for the archive and for each layer in it. */
+  readonly limit: number;
   /** Every entry by path; when a path repeats, the last one wins, as when extracting. */
   readonly entries: Map<string, TarEntry>;
   /** The first bytes of an entry's data, to tell its compression. */
@@ -81,6 +83,7 @@ class PlainArchive implements IndexedArchive {
 
   constructor(
     readonly what: string,
+    readonly limit: number,
     private readonly path: string,
     private readonly file: FileHandle,
     private readonly onClose: () => Promise<void>,
@@ -147,7 +150,7 @@ class CompressedArchive implements IndexedArchive {
     readonly what: string,
     readonly compression: StreamCompression,
     private readonly path: string,
-    private readonly limit: number,
+    readonly limit: number,
     private readonly onClose: () => Promise<void>,
   ) {}
 
@@ -303,7 +306,7 @@ export async function openIndexedArchive(
   try {
     const compression = detectStreamCompression(await readMagic(file));
     if (compression === 'none') {
-      const archive = new PlainArchive(what, path, file, cleanup);
+      const archive = new PlainArchive(what, options.limit, path, file, cleanup);
       await archive.index((await stat(path)).size);
       return archive;
     }

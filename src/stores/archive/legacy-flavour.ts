@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
 import { IntegrityError } from '../../core/errors.js';
-import { createDecompressor, detectStreamCompression } from './compression.js';
+import { createDecompressor, detectStreamCompression, SizeLimit } from './compression.js';
 import { invalidMetadata, readJsonFile, type ArchiveContents } from './contents.js';
 import { addDockerImage } from './docker-image.js';
 import type { IndexedArchive } from './indexed-archive.js';
@@ -58,7 +58,11 @@ async function diffIdOf(archive: IndexedArchive, entry: TarEntry): Promise<strin
   const compression = detectStreamCompression(await archive.head(entry));
   if (compression === 'none') return archive.digest(entry);
   const hash = createHash('sha256');
-  const plain = archive.stream(entry).pipe(createDecompressor(compression));
+  const decompressor = createDecompressor(compression);
+  const source = archive.stream(entry);
+  source.on('error', (error) => decompressor.destroy(error));
+  const plain = source.pipe(decompressor).pipe(new SizeLimit(archive.limit, `layer ${entry.path}`));
+  decompressor.on('error', (error) => plain.destroy(error));
   for await (const chunk of plain) hash.update(chunk as Buffer);
   return `sha256:${hash.digest('hex')}`;
 }

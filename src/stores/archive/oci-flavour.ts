@@ -60,7 +60,7 @@ function blobBytes(archive: IndexedArchive, blob: ArchiveBlob | undefined, diges
  * noteDiffIds walks an image's manifests, records for each layer the diff_id its config gives
  * it, and returns the configs met. Missing blobs are left for the copy to report.
  */
-async function noteDiffIds(
+export async function noteDiffIds(
   archive: IndexedArchive,
   contents: ArchiveContents,
   root: Descriptor,
