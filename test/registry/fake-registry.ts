@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export type Handler = (
@@ -96,8 +97,11 @@ function standard(fake: FakeRegistry, uploads: Map<string, Buffer[]>): Handler {
   };
 }
 
-/** startFakeRegistry starts an empty scripted registry. */
-export async function startFakeRegistry(): Promise<FakeRegistry> {
+/** startFakeRegistry starts an empty scripted registry, over TLS when given a key and certificate. */
+export async function startFakeRegistry(tls?: {
+  key: string;
+  cert: string;
+}): Promise<FakeRegistry> {
   const uploads = new Map<string, Buffer[]>();
   const fake: FakeRegistry = {
     host: '',
@@ -108,7 +112,7 @@ export async function startFakeRegistry(): Promise<FakeRegistry> {
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
   const fallback = standard(fake, uploads);
-  const server = createServer(async (request, response) => {
+  const handle = async (request: IncomingMessage, response: ServerResponse) => {
     const body = await readBody(request);
     fake.log.push({
       line: `${request.method} ${request.url}`,
@@ -118,7 +122,8 @@ export async function startFakeRegistry(): Promise<FakeRegistry> {
       if ((await quirk(request, response, body)) === true || response.headersSent) return;
     }
     await fallback(request, response, body);
-  });
+  };
+  const server = tls ? createTlsServer(tls, handle) : createServer(handle);
   fake.host = await listen(server);
   return fake;
 }

@@ -46,6 +46,8 @@ export interface ApiRequest {
   body?: HttpRequest['body'];
 }
 
+const certificateCodes =
+  /^(CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|ERR_TLS_CERT|HOSTNAME_MISMATCH)/;
 const tlsCodes =
   /^(ERR_SSL|ERR_TLS|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|EPROTO$|HOSTNAME_MISMATCH)/;
 
@@ -148,8 +150,8 @@ export class RegistryClient {
         return base;
       } catch (error) {
         if (error instanceof RegtoolError) throw error;
-        failure = failure ?? error;
-        if (!tlsCodes.test(errorCode(error) ?? '')) failure = error;
+        // A refused certificate says more than the plain-HTTP attempt that follows it.
+        if (!certificateCodes.test(errorCode(failure) ?? '')) failure = error;
       }
     }
     throw this.transportError(failure, new URL(`https://${this.apiHost}/v2/`));
