@@ -24,3 +24,12 @@ export { verifyStore, type VerifyReport } from './copy/verify.js';
 export { openStore, type OpenStoreOptions } from './stores/open-store.js';
 export { LayoutStore } from './stores/layout/layout-store.js';
 export { defaultStorePath } from './stores/layout/location.js';
+export { copyReferrers } from './copy/referrers.js';
+export { RegistryStore } from './stores/registry/registry-store.js';
+export { RegistryClient, type RegistryOptions } from './stores/registry/client.js';
+export {
+  eraseCredentials,
+  lookupCredentials,
+  saveCredentials,
+  type Credentials,
+} from './stores/registry/credentials.js';
