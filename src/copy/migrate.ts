@@ -5,6 +5,7 @@ import { isOrderedSink, type Store } from '../core/store.js';
 import { copyImages, type CopyRequest } from './copy-images.js';
 import type { EventSink } from './events.js';
 import { byDigest, holdsLayoutNames, selectImages, type MigrateEntry } from './migrate-select.js';
+import { referrerRequests } from './migrate-referrers.js';
 import { planImage } from './plan.js';
 
 export interface MigrateOptions {
@@ -56,8 +57,9 @@ interface Run {
 }
 
 /**
- * migrateStores copies every image of one store (every repository, tag and platform, and the
- * unnamed entries of a layout where the destination can hold them) to another. An image the
+ * migrateStores copies every image of one store (every repository, tag and platform, the
+ * referrers of each image it moves, and the unnamed entries of a layout where the destination
+ * can hold them) to another. An image the
  * destination already has under the same name and digest costs one lookup; blobs it has are
  * skipped, so a re-run after an interruption moves only what is missing. A failing image is
  * recorded and the others go on; an interrupt stops everything.
@@ -189,7 +191,14 @@ async function moveImages(run: Run, entries: MigrateEntry[]): Promise<void> {
       destination.tagName(entry.rawName, entry.descriptor);
     }
   }
-  const requests = entries.map((entry) => copyRequest(entry, keepsLayoutName(run, entry)));
+  const requests: CopyRequest[] = [];
+  for (const entry of entries) {
+    const request = copyRequest(entry, keepsLayoutName(run, entry));
+    requests.push(
+      request,
+      ...(await referrerRequests(run.source, request, entry.descriptor.digest)),
+    );
+  }
   const copied = await copyImages(run.source, destination, requests, {
     platforms: { kind: 'all' },
     jobs: options.jobs,
