@@ -33,3 +33,17 @@ export {
   saveCredentials,
   type Credentials,
 } from './stores/registry/credentials.js';
+export * from './core/config-schema.js';
+export {
+  migrateStores,
+  type MigrateOptions,
+  type MigrateStatus,
+  type MigrateSummary,
+  type MigratedImage,
+} from './copy/migrate.js';
+export {
+  openRegistryLayoutDir,
+  openS3Store,
+  type S3StoreOptions,
+} from './stores/s3/open-object-store.js';
+export type { ObjectStorage } from './stores/s3/object-storage.js';
