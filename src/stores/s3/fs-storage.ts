@@ -1,13 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, type Dirent } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import type { ObjectStorage } from './object-storage.js';
-
-const TEMP_DIR = '.regtool-tmp';
 
 function isMissing(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException).code;
@@ -16,7 +14,8 @@ function isMissing(error: unknown): boolean {
 
 /**
  * FsStorage keeps objects as files under a directory: a key is a relative path. Writes land
- * under a temporary name inside the directory and are renamed into place once complete.
+ * under a hidden temporary name beside their target and are renamed into place once complete;
+ * listings skip hidden names.
  */
 export class FsStorage implements ObjectStorage {
   readonly location: string;
@@ -54,10 +53,10 @@ export class FsStorage implements ObjectStorage {
   }
 
   async write(key: string, bytes: Uint8Array | string): Promise<void> {
-    const temp = await this.tempPath();
+    const temp = await this.tempPath(key);
     try {
       await writeFile(temp, bytes);
-      await this.commit(temp, key);
+      await rename(temp, this.path(key));
     } catch (error) {
       await rm(temp, { force: true });
       throw error;
@@ -65,10 +64,10 @@ export class FsStorage implements ObjectStorage {
   }
 
   async writeStream(key: string, content: Readable): Promise<void> {
-    const temp = await this.tempPath();
+    const temp = await this.tempPath(key);
     try {
       await pipeline(content, createWriteStream(temp));
-      await this.commit(temp, key);
+      await rename(temp, this.path(key));
     } catch (error) {
       await rm(temp, { force: true });
       throw error;
@@ -102,22 +101,17 @@ export class FsStorage implements ObjectStorage {
       throw error;
     }
     for (const entry of entries) {
-      if (entry.name === TEMP_DIR) continue;
+      if (entry.name.startsWith('.')) continue;
       const key = `${dir}${entry.name}`;
       if (entry.isDirectory()) yield* this.walk(`${key}/`);
       else if (entry.isFile()) yield key;
     }
   }
 
-  private async tempPath(): Promise<string> {
-    const dir = join(this.root, TEMP_DIR);
-    await mkdir(dir, { recursive: true });
-    return join(dir, randomBytes(8).toString('hex'));
-  }
-
-  private async commit(temp: string, key: string): Promise<void> {
+  /** tempPath makes the target's folder and names a hidden file in it. */
+  private async tempPath(key: string): Promise<string> {
     const target = this.path(key);
     await mkdir(dirname(target), { recursive: true });
-    await rename(temp, target);
+    return join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   }
 }
