@@ -326,3 +326,66 @@ describe('retries', () => {
     });
   }
 });
+
+describe('bearer tokens (R2, R3)', () => {
+  /**
+   * A fake whose token endpoint records its queries and answers with `access_token` only; the
+   * token names its scopes, and the registry takes only tokens that `accepts`.
+   */
+  function requireBearer(
+    challenge: (realm: string) => string,
+    queries: URLSearchParams[],
+    accepts: (token: string) => boolean = () => true,
+  ) {
+    fake.quirks.push((request, response) => {
+      const url = new URL(request.url!, 'http://x');
+      if (url.pathname === '/token') {
+        queries.push(url.searchParams);
+        const token = `tok ${url.searchParams.getAll('scope').join(' ')}`;
+        return void response.end(JSON.stringify({ access_token: token, expires_in: 300 }));
+      }
+      const token = /^Bearer (.*)$/.exec(request.headers.authorization ?? '')?.[1];
+      if (token !== undefined && accepts(token)) return false;
+      response.writeHead(401, { 'www-authenticate': challenge(`http://${fake.host}/token`) });
+      return void response.end();
+    });
+  }
+
+  it('sends the challenge scope intact and omits a service the challenge lacks', async () => {
+    const queries: URLSearchParams[] = [];
+    const challenge = (realm: string) => `Bearer realm="${realm}",scope="repository:a/b:pull,push"`;
+    requireBearer(challenge, queries, (token) => token.includes('a/b:pull,push'));
+    const { bytes, descriptor } = blobOf('bearer');
+    fake.blobs.set(descriptor.digest, bytes);
+    const store = await open();
+    expect(await store.hasBlob(`${fake.host}/a/b`, descriptor)).toBe(true);
+    expect(await store.hasBlob(`${fake.host}/a/b`, descriptor)).toBe(true);
+    const last = queries.at(-1)!;
+    expect(last.getAll('scope')).toContain('repository:a/b:pull,push');
+    expect(last.has('service')).toBe(false);
+    // The token is cached: the second request needed no new one.
+    expect(queries.length).toBe(2);
+    expect(fake.log.filter((entry) => entry.line.startsWith('HEAD'))).toHaveLength(3);
+    await store.close();
+  });
+
+  it('asks for pull and push scopes, and the source repository for a mount', async () => {
+    const queries: URLSearchParams[] = [];
+    requireBearer((realm) => `bearer realm="${realm}",service="fake"`, queries);
+    const { descriptor } = blobOf('mounted');
+    fake.quirks.push((request, response) => {
+      if (!request.url!.includes('mount=')) return false;
+      return void response.writeHead(201).end();
+    });
+    const store = await open();
+    expect(
+      await store.mountBlob(`${fake.host}/to/repo`, descriptor, `${fake.host}/from/repo`),
+    ).toBe(true);
+    expect(queries.at(-1)!.getAll('scope').sort()).toEqual([
+      'repository:from/repo:pull',
+      'repository:to/repo:pull,push',
+    ]);
+    expect(queries.at(-1)!.get('service')).toBe('fake');
+    await store.close();
+  });
+});

@@ -74,9 +74,13 @@ export class Authenticator {
       throw this.refused(credentials);
     }
     const wanted = challenge.params.scope ? [...scopes, challenge.params.scope] : scopes;
+    this.tokens.delete(scopeKey(scopes));
     this.tokens.delete(scopeKey(wanted));
     const fresh = await this.authorization(wanted);
     if (fresh === undefined || fresh === sent) throw this.refused(credentials);
+    // The next request for the same scopes reuses the token the registry asked for.
+    const token = this.tokens.get(scopeKey(wanted));
+    if (token) this.tokens.set(scopeKey(scopes), token);
     return fresh;
   }
 
