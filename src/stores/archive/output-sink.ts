@@ -1,8 +1,9 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { createGzip, type Gzip } from 'node:zlib';
 
 import { execa } from 'execa';
+
+import { GzipMembersSink } from './gzip-members.js';
 
 /** How an archive regtool writes is compressed as a whole. */
 export type OutputCompression = 'none' | 'gzip' | 'zstd';
@@ -56,52 +57,29 @@ class PlainSink implements OutputSink {
   }
 }
 
-/**
- * GzipMembersSink writes one gzip member per run of bytes of one kind: metadata and plain
- * layers deflated, already-compressed layers in stored (level 0) blocks, so that writing a
- * .tar.gz never pays full deflate on bytes that will not shrink. A multi-member gzip is one
- * valid .gz file for gunzip, docker load and regtool.
- */
-class GzipMembersSink implements OutputSink {
-  private member?: { gzip: Gzip; compressible: boolean; done: Promise<void> };
+/** GzipSink writes the tar as several gzip members (see GzipMembersSink). */
+class GzipSink implements OutputSink {
+  private readonly members: GzipMembersSink;
 
   constructor(
     private readonly output: Writable,
     private readonly owned: boolean,
-  ) {}
+  ) {
+    this.members = new GzipMembersSink((chunk) => writeTo(output, chunk));
+  }
 
-  async write(chunk: Buffer, compressible: boolean): Promise<void> {
-    if (this.member && this.member.compressible !== compressible) await this.endMember();
-    this.member ??= this.startMember(compressible);
-    await writeTo(this.member.gzip, chunk);
+  write(chunk: Buffer, compressible: boolean): Promise<void> {
+    return this.members.write(chunk, compressible);
   }
 
   async finish(): Promise<void> {
-    await this.endMember();
+    await this.members.endMember();
     await endStream(this.output, this.owned);
   }
 
   destroy(): void {
-    this.member?.gzip.destroy();
+    this.members.destroy();
     if (this.owned) this.output.destroy();
-  }
-
-  private startMember(compressible: boolean) {
-    const gzip = createGzip({ level: compressible ? 1 : 0 });
-    const done = (async () => {
-      for await (const chunk of gzip) await writeTo(this.output, chunk as Buffer);
-    })();
-    // The member's output is awaited in endMember; a failure surfaces there.
-    done.catch(() => {});
-    return { gzip, compressible, done };
-  }
-
-  private async endMember(): Promise<void> {
-    const member = this.member;
-    if (!member) return;
-    this.member = undefined;
-    member.gzip.end();
-    await member.done;
   }
 }
 
@@ -147,7 +125,7 @@ export function createOutputSink(
   compression: OutputCompression,
   owned: boolean,
 ): OutputSink {
-  if (compression === 'gzip') return new GzipMembersSink(output, owned);
+  if (compression === 'gzip') return new GzipSink(output, owned);
   if (compression === 'zstd') return new ZstdSink(output, owned);
   return new PlainSink(output, owned);
 }
