@@ -87,7 +87,7 @@ describe('the local store', () => {
       runRegtool(['copy', name, '--from', `dir:${fixtures}`, '--to', 'dir'], { env }),
     );
     const results = await Promise.all(copies);
-    expect(results.map((r) => r.exitCode)).toEqual([0, 0, 0, 0]);
+    expect(results.map((r) => r.exitCode), results.map((r) => r.stderr).join('\n')).toEqual([0, 0, 0, 0]);
     const listed = JSON.parse((await runRegtool(['--json', 'ls'], { env })).stdout) as {
       images: Array<{ name: string }>;
     };

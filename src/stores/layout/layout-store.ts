@@ -275,6 +275,8 @@ export class LayoutStore implements Store, ImageDeleter, BlobPruner {
           hint: 'check the path, or write images there first (load, pull or copy)',
         });
       }
+      // An empty directory is a layout not written yet: it holds no images.
+      if ((await this.listDir(this.dir)).length === 0) return emptyIndex();
       try {
         await access(join(this.dir, 'oci-layout'));
       } catch {
