@@ -9,7 +9,7 @@ import { sha256Digest } from '../../src/core/digest.js';
 import { MediaType } from '../../src/core/media-types.js';
 import { parseReference } from '../../src/core/reference.js';
 import { RegistryStore } from '../../src/stores/registry/registry-store.js';
-import { runRegtool, tempDir } from '../helpers/cli.js';
+import { projectRoot, runRegtool, tempDir } from '../helpers/cli.js';
 import { pushFixtureImages, startRegistry, type RegistryPeer } from '../peers/index.js';
 
 /** The manifest digest skopeo sees, the independent check of what regtool wrote or read. */
@@ -123,6 +123,50 @@ describe('against an open Distribution registry', () => {
     });
     expect(always.exitCode).toBe(0);
     expect(JSON.parse(always.stdout).images[0].digest).toBe(await skopeoDigest(name));
+  });
+
+  it('pushes a multi-platform index whole, pulls one platform, and deletes by digest', async () => {
+    const env = isolatedEnv();
+    const fixtures = `dir:${join(projectRoot, 'fixtures', 'images')}`;
+    const to = `registry://${open.url}/fx`;
+    const pushed = await runRegtool(
+      ['--json', 'push', 'multi:1.0', '--from', fixtures, '--to', to],
+      { env },
+    );
+    expect(pushed.exitCode).toBe(0);
+    const name = `${open.url}/fx/library/multi:1.0`;
+    const { stdout: raw } = await execa('skopeo', [
+      'inspect',
+      '--tls-verify=false',
+      '--raw',
+      `docker://${name}`,
+    ]);
+    expect(
+      JSON.parse(raw).manifests.map(
+        (m: { platform: { architecture: string } }) => m.platform.architecture,
+      ),
+    ).toEqual(['amd64', 'arm64', 'arm']);
+    expect(await skopeoDigest(name)).toBe(JSON.parse(pushed.stdout).images[0].digest);
+
+    const layout = join(tempDir(), 'layout');
+    const pulled = await runRegtool(
+      ['--json', 'pull', name, '--platform', 'linux/arm64', '--to', `dir:${layout}`],
+      { env },
+    );
+    const arm64 = JSON.parse(raw).manifests.find(
+      (m: { platform: { architecture: string } }) => m.platform.architecture === 'arm64',
+    );
+    expect(JSON.parse(pulled.stdout).images[0].digest).toBe(arm64.digest);
+
+    const removed = await runRegtool(
+      ['rm', `${open.url}/fx/library/multi@${arm64.digest}`, '--from', `registry://${open.url}`],
+      { env },
+    );
+    expect(removed.exitCode).toBe(0);
+    const gone = await runRegtool(['inspect', `${open.url}/fx/library/multi@${arm64.digest}`], {
+      env,
+    });
+    expect(gone.exitCode).toBe(3);
   });
 
   it('lists tags, the catalog and search matches', async () => {
