@@ -30,22 +30,22 @@ export function resolveS3Settings(settings: S3Settings, env: NodeJS.ProcessEnv):
 }
 
 /**
- * createS3Client makes a client for resolved settings. For a custom endpoint, addressing is
- * path-style and checksums are sent only when an operation requires them: since SDK 3.729 a
- * streamed upload is otherwise sent aws-chunked with a trailing checksum, which radosgw answers
- * with 411 and Swift with 501.
+ * createS3Client makes a client for resolved settings. A custom endpoint gets path-style
+ * addressing. Checksums are sent only when an operation requires them, whatever the endpoint
+ * (one may also come from a profile's endpoint_url): since SDK 3.729 a streamed upload is
+ * otherwise sent aws-chunked with a trailing checksum, which radosgw answers with 411 and Swift
+ * with 501, and regtool verifies sha256 itself before anything is uploaded.
  */
 export function createS3Client(settings: S3Settings): S3Client {
   // The SDK version is pinned to one that supports Node 20; its notice about later versions
   // needing Node 22 would only be noise on every command.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const custom = settings.endpoint !== undefined;
   return new S3Client({
     region: settings.region,
     endpoint: settings.endpoint,
-    forcePathStyle: settings.forcePathStyle ?? custom,
-    requestChecksumCalculation: custom ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
-    responseChecksumValidation: custom ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
+    forcePathStyle: settings.forcePathStyle ?? settings.endpoint !== undefined,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
   });
 }
 
