@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
 import { execa } from 'execa';
@@ -7,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 
 import { verifyStore } from '../../src/copy/verify.js';
 import { ArchiveReader } from '../../src/stores/archive/archive-reader.js';
+import { tempDir } from '../helpers/cli.js';
 import { makeConfig, makeTar, writeTemp } from './build.js';
 import { loadInto } from './helpers.js';
 import { sha256Digest } from '../../src/core/digest.js';
@@ -48,4 +50,34 @@ describe('reading archives', () => {
     expect(reader.images.map((image) => image.name)).toEqual(['large:1']);
     await reader.close();
   });
+});
+
+describe('long names', () => {
+  it.each(['gnu', 'pax'])(
+    'reads a %s tar whose layer paths pass 100 characters',
+    async (format) => {
+      const dir = tempDir();
+      const long = `${'d'.repeat(120)}/layer.tar`;
+      const layer = makeTar([{ path: 'f.txt', data: 'x' }]);
+      const config = makeConfig([sha256Digest(layer)]);
+      mkdirSync(join(dir, 'd'.repeat(120)));
+      writeFileSync(join(dir, long), layer);
+      writeFileSync(join(dir, 'c.json'), config);
+      const manifest = [{ Config: 'c.json', RepoTags: ['long:1'], Layers: [long] }];
+      writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+      const out = join(tempDir(), 'long.tar');
+      await execa('tar', [
+        `--format=${format}`,
+        '-cf',
+        out,
+        '-C',
+        dir,
+        'manifest.json',
+        'c.json',
+        long,
+      ]);
+      const { layout } = await loadInto(out);
+      expect((await verifyStore(layout)).problems).toEqual([]);
+    },
+  );
 });
