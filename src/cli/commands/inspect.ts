@@ -7,54 +7,52 @@ import { readSmallBlob } from '../../copy/plan.js';
 import { parseImageArgument } from '../context.js';
 import { formatBytes } from '../progress.js';
 import { findSource } from '../source.js';
+import { addRegistryOptions, useRegistryOptions } from '../registry-options.js';
 import type { Register } from './index.js';
 
 /** `regtool inspect NAME [--from S] [--raw]`: manifest, config, platforms and sizes. */
 export const registerInspect: Register = (program, run) => {
-  program
+  const command = program
     .command('inspect')
     .description("show an image's manifest, config, platforms and sizes")
     .argument('<name>', 'the image')
     .option('--from <store>', 'where the image is (default: the local store, else its registry)')
     .option('--raw', 'print the manifest exactly as stored')
-    .option('--config', 'print the image config exactly as stored')
-    .action(
-      run(async (context, [name], options) => {
-        const image = parseImageArgument(name!);
-        const store = await findSource(context, image, options.from as string | undefined);
-        const reference = store.locate(image.reference);
-        const descriptor = await store.resolve(reference, image.asTyped);
-        const { bytes, mediaType } = await store.getManifest(reference.repository, descriptor);
-        const parsed = parseManifest(
-          bytes,
-          mediaType ?? descriptor.mediaType,
-          `manifest of ${name}`,
+    .option('--config', 'print the image config exactly as stored');
+  addRegistryOptions(command).action(
+    run(async (context, [name], options) => {
+      useRegistryOptions(context, options);
+      const image = parseImageArgument(name!);
+      const store = await findSource(context, image, options.from as string | undefined);
+      const reference = store.locate(image.reference);
+      const descriptor = await store.resolve(reference, image.asTyped);
+      const { bytes, mediaType } = await store.getManifest(reference.repository, descriptor);
+      const parsed = parseManifest(bytes, mediaType ?? descriptor.mediaType, `manifest of ${name}`);
+      if (options.raw) {
+        process.stdout.write(Buffer.from(bytes));
+        return;
+      }
+      if (options.config) {
+        if (parsed.kind !== 'image')
+          throw new UsageError('USAGE', `${name} is an index, which has no config`, {
+            hint: 'inspect one of its manifests by digest: NAME@sha256:…',
+          });
+        process.stdout.write(
+          Buffer.from(await readSmallBlob(store, reference.repository, parsed.manifest.config)),
         );
-        if (options.raw) {
-          process.stdout.write(Buffer.from(bytes));
-          return;
-        }
-        if (options.config) {
-          if (parsed.kind !== 'image')
-            throw new UsageError('USAGE', `${name} is an index, which has no config`, {
-              hint: 'inspect one of its manifests by digest: NAME@sha256:…',
-            });
-          process.stdout.write(
-            Buffer.from(await readSmallBlob(store, reference.repository, parsed.manifest.config)),
-          );
-          return;
-        }
-        const details = await describe(store, reference.repository, parsed);
-        const result = {
-          name: reference.toString(),
-          digest: descriptor.digest,
-          mediaType: parsed.mediaType,
-          size: bytes.length,
-          ...details,
-        };
-        context.output.result(result, () => renderInspect(result));
-      }),
-    );
+        return;
+      }
+      const details = await describe(store, reference.repository, parsed);
+      const result = {
+        name: reference.toString(),
+        digest: descriptor.digest,
+        mediaType: parsed.mediaType,
+        size: bytes.length,
+        ...details,
+      };
+      context.output.result(result, () => renderInspect(result));
+    }),
+  );
 };
 
 async function describe(
