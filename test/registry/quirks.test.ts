@@ -1,4 +1,6 @@
+import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,6 +11,7 @@ import { parseReference } from '../../src/core/reference.js';
 import type { Descriptor } from '../../src/core/schemas.js';
 import { redirected } from '../../src/stores/registry/http.js';
 import { RegistryStore } from '../../src/stores/registry/registry-store.js';
+import { tempDir } from '../helpers/cli.js';
 import { listen, sha256, startFakeRegistry, type FakeRegistry } from './fake-registry.js';
 
 const fastRetry = { attempts: 4, baseDelayMs: 10, maxDelayMs: 2000 };
@@ -386,6 +389,37 @@ describe('bearer tokens (R2, R3)', () => {
       'repository:to/repo:pull,push',
     ]);
     expect(queries.at(-1)!.get('service')).toBe('fake');
+    await store.close();
+  });
+
+  it('trades an identity token from the Docker config with the OAuth2 refresh grant', async () => {
+    const forms: URLSearchParams[] = [];
+    fake.quirks.push((request, response, body) => {
+      if (request.url === '/token' && request.method === 'POST') {
+        forms.push(new URLSearchParams(body.toString()));
+        return void response.end(JSON.stringify({ access_token: 'oauth' }));
+      }
+      if (request.headers.authorization === 'Bearer oauth') return false;
+      const realm = `http://${fake.host}/token`;
+      response.writeHead(401, { 'www-authenticate': `Bearer realm="${realm}",service="svc"` });
+      return void response.end();
+    });
+    const config = tempDir();
+    const auths = { [fake.host]: { identitytoken: 'refresh-me' } };
+    await writeFile(join(config, 'config.json'), JSON.stringify({ auths }));
+    const { bytes, descriptor } = blobOf('oauth');
+    fake.blobs.set(descriptor.digest, bytes);
+    const store = await RegistryStore.open(
+      { host: fake.host, prefix: '' },
+      { retry: fastRetry, env: { DOCKER_CONFIG: config } },
+    );
+    expect(await store.hasBlob(`${fake.host}/o/r`, descriptor)).toBe(true);
+    expect(Object.fromEntries(forms[0]!)).toMatchObject({
+      grant_type: 'refresh_token',
+      refresh_token: 'refresh-me',
+      service: 'svc',
+      scope: 'repository:o/r:pull',
+    });
     await store.close();
   });
 });
