@@ -1,9 +1,10 @@
 import { digestHex } from '../../core/digest.js';
-import { parseManifest, type ParsedManifest } from '../../core/manifest.js';
-import { isImageManifestMediaType, MediaType } from '../../core/media-types.js';
+import { isAttestation, parseManifest, type ParsedManifest } from '../../core/manifest.js';
+import { MediaType } from '../../core/media-types.js';
 import { hostPlatform, selectPlatformManifest } from '../../core/platform.js';
 import type { Descriptor } from '../../core/schemas.js';
 import type { PlannedImage } from '../../core/store.js';
+import { MAX_INDEX_DEPTH } from '../../core/walk.js';
 import { CONTAINERD_NAME, REF_NAME } from './oci-flavour.js';
 
 /** The files an archive regtool writes holds, before its layers. */
@@ -49,13 +50,11 @@ function dockerImageOf(plan: PlannedImage): Extract<ParsedManifest, { kind: 'ima
     ]),
   );
   let current = parsed.get(plan.root.digest);
-  for (let depth = 0; current?.kind === 'index' && depth < 8; depth += 1) {
+  for (let depth = 0; current?.kind === 'index' && depth < MAX_INDEX_DEPTH; depth += 1) {
     const entries = current.index.manifests.filter((entry) => parsed.has(entry.digest));
     const chosen =
       selectPlatformManifest(entries, hostPlatform()) ??
-      entries.find(
-        (entry) => entry.platform?.os !== 'unknown' && isImageManifestMediaType(entry.mediaType),
-      );
+      entries.find((entry) => !isAttestation(entry));
     current = chosen ? parsed.get(chosen.digest) : undefined;
   }
   if (current?.kind !== 'image') return undefined;
