@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,7 +13,7 @@ import { daemonArchives } from '../../src/stores/daemon-archives.js';
 import { openDaemonStore } from '../../src/stores/daemon/open-daemon.js';
 import { LayoutStore } from '../../src/stores/layout/layout-store.js';
 import { startPodmanService, type PodmanPeer } from '../peers/index.js';
-import { daemonImageNames, daemonRequest, rootfsTar } from './daemon-helpers.js';
+import { daemonImageNames, daemonRequest, importImage, rootfsTar } from './daemon-helpers.js';
 
 const fixtures = resolve('fixtures/images');
 const names = ['base', 'alpha', 'beta'];
@@ -95,5 +96,23 @@ describe('saving an unnamed image from the daemon', () => {
     await layout.close();
     await fromDaemon.close();
     expect(await configDigest(new LayoutStore(join(scratch, 'unnamed')), named)).toBe(id);
+  });
+});
+
+describe('saving a larger image from the daemon', () => {
+  it('keeps pace with the daemon while the answer is written to disk', async () => {
+    const name = 'localhost/daemon-save/large:1.0';
+    const id = await importImage(podman.socket, name, randomBytes(24 << 20));
+    const started = performance.now();
+    const fromDaemon = await openDaemon('read');
+    const layout = new LayoutStore(join(scratch, 'large'));
+    await copyImages(fromDaemon, layout, [{ source: parseReference(name) }]);
+    await layout.close();
+    await fromDaemon.close();
+    // An answer that stalled about 60 ms at each pause took over 20 s for this; a steady one, 2.
+    expect(performance.now() - started).toBeLessThan(12_000);
+    expect(await configDigest(new LayoutStore(join(scratch, 'large')), parseReference(name))).toBe(
+      id,
+    );
   });
 });

@@ -30,11 +30,11 @@ export function daemonRequest(
   });
 }
 
-/** rootfsTar is a tar of one small file whose content is `text`. */
-export async function rootfsTar(text: string): Promise<Buffer> {
+/** rootfsTar is a tar of one file, `hello`, holding `content`. */
+export async function rootfsTar(content: string | Buffer): Promise<Buffer> {
   const dir = await mkdtemp(join(tmpdir(), 'regtool-rootfs-'));
   try {
-    await writeFile(join(dir, 'hello'), text);
+    await writeFile(join(dir, 'hello'), content);
     const parts: Buffer[] = [];
     for await (const chunk of create({ cwd: dir, portable: true }, ['hello']) as Readable) {
       parts.push(chunk as Buffer);
@@ -45,14 +45,18 @@ export async function rootfsTar(text: string): Promise<Buffer> {
   }
 }
 
-/** importImage makes an image of one small file in the daemon, named `name` (with a tag). */
-export async function importImage(socket: string, name: string, text = name): Promise<string> {
+/** importImage makes an image of one file in the daemon, named `name` (with a tag). */
+export async function importImage(
+  socket: string,
+  name: string,
+  content: string | Buffer = name,
+): Promise<string> {
   const query = new URLSearchParams({ fromSrc: '-', repo: name });
   const answer = await daemonRequest(
     socket,
     'POST',
     `/v1.41/images/create?${query}`,
-    await rootfsTar(text),
+    await rootfsTar(content),
   );
   if (answer.status !== 200) throw new Error(`importing ${name} failed: ${answer.text}`);
   return (JSON.parse(answer.text) as { id: string }).id;

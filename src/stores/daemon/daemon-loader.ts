@@ -7,6 +7,7 @@ import type { Descriptor } from '../../core/schemas.js';
 import type { OrderedSink, PlannedImage, Store } from '../../core/store.js';
 import type { ArchiveAccess } from './archive-access.js';
 import type { EngineClient } from './engine-client.js';
+import { readText } from './http-exchange.js';
 import { parseLoadAnswer } from './load-answer.js';
 
 /**
@@ -85,7 +86,7 @@ export class DaemonLoader {
       unbounded: true,
       what,
     });
-    const text = await response.body.text().catch((error: unknown) => {
+    const text = await readText(response.body).catch((error: unknown) => {
       throw this.client.streamError(error, what);
     });
     return parseLoadAnswer(text, display);

@@ -15,6 +15,7 @@ import type { ArchiveAccess } from './archive-access.js';
 import { listDaemonImages } from './daemon-images.js';
 import { DaemonLoader } from './daemon-loader.js';
 import type { EngineClient } from './engine-client.js';
+import { discardBody } from './http-exchange.js';
 
 export interface DaemonStoreOptions {
   /** A store opened to write takes images in (load); one opened to read gives them out (save). */
@@ -150,7 +151,7 @@ export class DaemonStore implements Store, OrderedSink {
   private async inspect(name: string, reference: Reference): Promise<void> {
     const what = `finding ${reference} in the daemon`;
     const response = await this.client.send({ path: `/images/${name}/json`, lookup: true, what });
-    await response.body.dump();
+    await discardBody(response.body);
   }
 
   private load(): DaemonLoader {

@@ -1,6 +1,5 @@
+import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-
-import { Agent, request, type Dispatcher } from 'undici';
 
 import {
   InterruptedError,
@@ -11,18 +10,12 @@ import {
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type { EngineEndpoint } from './docker-host.js';
 import { daemonStatusError } from './engine-errors.js';
+import { HttpTransport, readText, type DaemonCertificates } from './http-exchange.js';
 
 /** The newest API version regtool speaks; the daemon may speak an older one. */
 export const PREFERRED_API_VERSION = '1.41';
 /** The oldest API version with everything regtool needs (several names in one /images/get). */
 export const MINIMUM_API_VERSION = '1.24';
-
-/** The PEM files of a TLS connection: the CA that signed the daemon, and the client's own. */
-export interface DaemonCertificates {
-  ca: Buffer;
-  cert: Buffer;
-  key: Buffer;
-}
 
 export interface EngineClientOptions {
   logger?: Logger;
@@ -51,8 +44,11 @@ export interface EngineRequest {
 /** The answer to a request that succeeded (status 2xx). */
 export interface EngineResponse {
   statusCode: number;
-  body: Readable & { text(): Promise<string>; json(): Promise<unknown>; dump(): Promise<void> };
+  body: IncomingMessage;
 }
+
+/** How long a bounded request may go without a byte from the daemon. */
+const IDLE_TIMEOUT_MS = 60_000;
 
 /**
  * EngineClient speaks the Docker Engine API over a unix socket or TCP. It negotiates the API
@@ -61,18 +57,14 @@ export interface EngineResponse {
  */
 export class EngineClient {
   readonly endpoint: EngineEndpoint;
-  private readonly agent: Agent;
+  private readonly transport: HttpTransport;
   private readonly logger: Logger;
   private readonly signal?: AbortSignal;
   private versionPrefix?: Promise<string>;
 
   constructor(endpoint: EngineEndpoint, options: EngineClientOptions = {}) {
     this.endpoint = endpoint;
-    const connect =
-      endpoint.socketPath === undefined
-        ? options.certificates
-        : { socketPath: endpoint.socketPath };
-    this.agent = new Agent(connect === undefined ? {} : { connect });
+    this.transport = new HttpTransport(endpoint.socketPath, options.certificates);
     this.logger = options.logger ?? silentLogger;
     this.signal = options.signal;
   }
@@ -91,12 +83,15 @@ export class EngineClient {
   /** getJson makes a versioned GET and parses the JSON answer. */
   async getJson(path: string, what: string): Promise<unknown> {
     const response = await this.send({ path, what });
-    return response.body.json();
+    const text = await readText(response.body).catch((error: unknown) => {
+      throw this.streamError(error, what);
+    });
+    return JSON.parse(text) as unknown;
   }
 
   /** close releases the connections. */
   async close(): Promise<void> {
-    await this.agent.close();
+    this.transport.close();
   }
 
   private prefix(): Promise<string> {
@@ -109,7 +104,7 @@ export class EngineClient {
       path: '/version',
       what: 'connecting to the Docker daemon',
     });
-    const answer = (await response.body.json()) as { ApiVersion?: unknown };
+    const answer = JSON.parse(await readText(response.body)) as { ApiVersion?: unknown };
     const version = typeof answer.ApiVersion === 'string' ? answer.ApiVersion : undefined;
     if (version === undefined || !/^\d+\.\d+$/.test(version)) {
       throw new UnsupportedError(
@@ -133,30 +128,31 @@ export class EngineClient {
 
   private async dispatch(options: EngineRequest): Promise<EngineResponse> {
     const method = options.method ?? 'GET';
-    const url = `${this.endpoint.origin}${options.path}${formatQuery(options.query)}`;
+    const url = new URL(`${this.endpoint.origin}${options.path}${formatQuery(options.query)}`);
     this.logger.debug(`${method} ${this.endpoint.display}${options.path}`);
-    let response: Dispatcher.ResponseData;
+    let response: IncomingMessage;
     try {
-      response = await request(url, {
+      response = await this.transport.exchange({
         method,
-        dispatcher: this.agent,
-        body: options.body,
+        url,
         headers: options.headers,
+        body: options.body,
+        idleTimeoutMs: options.unbounded ? undefined : IDLE_TIMEOUT_MS,
         signal: this.signal,
-        ...(options.unbounded ? { headersTimeout: 0, bodyTimeout: 0 } : {}),
       });
     } catch (error) {
       throw this.connectionError(error, options.what);
     }
-    if (response.statusCode >= 300) {
-      const text = await response.body.text().catch(() => '');
-      throw daemonStatusError(response.statusCode, text, {
+    const statusCode = response.statusCode ?? 0;
+    if (statusCode >= 300) {
+      const text = await readText(response).catch(() => '');
+      throw daemonStatusError(statusCode, text, {
         what: options.what,
         daemon: this.endpoint.display,
         lookup: options.lookup,
       });
     }
-    return response;
+    return { statusCode, body: response };
   }
 
   /** streamError explains an answer that broke off while it was being read. */

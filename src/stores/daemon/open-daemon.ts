@@ -6,7 +6,8 @@ import type { Logger } from '../../core/logger.js';
 import type { ArchiveAccess } from './archive-access.js';
 import { DaemonStore } from './daemon-store.js';
 import { parseDockerHost } from './docker-host.js';
-import { EngineClient, type DaemonCertificates } from './engine-client.js';
+import { EngineClient } from './engine-client.js';
+import type { DaemonCertificates } from './http-exchange.js';
 
 export interface OpenDaemonOptions {
   mode: 'read' | 'write';
