@@ -111,7 +111,7 @@ describe('EngineClient version negotiation over TCP', () => {
     await daemon.close();
   });
 
-  it('refuses a daemon too old for several names in one save', async () => {
+  it('refuses a daemon older than API 1.24', async () => {
     const daemon = await startDaemonOfVersion('1.12');
     const client = clientFor(daemon.dockerHost);
     await expect(client.apiVersion()).rejects.toThrow(UnsupportedError);

@@ -14,7 +14,7 @@ import { HttpTransport, readText, type DaemonCertificates } from './http-exchang
 
 /** The newest API version regtool speaks; the daemon may speak an older one. */
 export const PREFERRED_API_VERSION = '1.41';
-/** The oldest API version with everything regtool needs (several names in one /images/get). */
+/** The oldest API version regtool accepts, the oldest that current Docker engines still serve. */
 export const MINIMUM_API_VERSION = '1.24';
 
 export interface EngineClientOptions {
