@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
 import { parseDigest } from '../../core/digest.js';
 import { NotFoundError, UsageError } from '../../core/errors.js';
 import { parseManifest } from '../../core/manifest.js';
@@ -7,6 +10,7 @@ import type { Store } from '../../core/store.js';
 import { copyImages, type CopyRequest } from '../../copy/copy-images.js';
 import { ArchiveReader } from '../../stores/archive/archive-reader.js';
 import type { ArchiveImage } from '../../stores/archive/contents.js';
+import { LayoutStore } from '../../stores/layout/layout-store.js';
 import { addPlatformOptions, jobsOption, platformChoice } from '../options.js';
 import { createProgress } from '../progress.js';
 import { addRegistryOptions, useRegistryOptions } from '../registry-options.js';
@@ -92,6 +96,43 @@ function renderLoaded(image: LoadedImage): string {
   return `Loaded untagged image: config ${image.config ?? image.digest} (manifest ${image.digest})`;
 }
 
+/**
+ * imagesToTag tells which images --tag names: the untagged ones when there are any, else the
+ * one image picked. A registry refuses an image without a name, so that is a usage error.
+ */
+function imagesToTag(
+  reader: ArchiveReader,
+  images: ArchiveImage[],
+  tag: Reference | undefined,
+  to: string | undefined,
+): ArchiveImage[] {
+  const untagged = images.filter((image) => !image.reference);
+  const tagged = untagged.length > 0 ? untagged : images;
+  if (tag && tagged.length > 1) {
+    throw new UsageError('USAGE', `--tag names one image, but ${tagged.length} are selected`, {
+      hint: 'pick one image by name or @N',
+    });
+  }
+  const toRegistry = to !== undefined && parseStoreAddress(to).kind === 'registry';
+  if (untagged.length > 0 && !tag && toRegistry) {
+    throw new UsageError('USAGE', `${untagged.length} images in ${reader.location} have no name`, {
+      hint: 'a registry needs a name: give one with --tag, and pick the image with @N',
+    });
+  }
+  return tagged;
+}
+
+/**
+ * spoolDirFor keeps an archive read from standard input on the destination's own file system
+ * when the destination is a directory: the nearest folder of it that exists.
+ */
+function spoolDirFor(destination: Store): string | undefined {
+  if (!(destination instanceof LayoutStore)) return undefined;
+  let dir = resolve(destination.dir);
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
 /** `regtool load -i FILE|- [NAME...] [--to S] [--tag NAME]`: images from an archive into a store. */
 export const registerLoad: Register = (program, run) => {
   const command = program
@@ -108,35 +149,13 @@ export const registerLoad: Register = (program, run) => {
       const input = options.input as string;
       const tag = options.tag === undefined ? undefined : parseReference(options.tag as string);
       const to = options.to as string | undefined;
-      const reader = await ArchiveReader.open(input === '-' ? process.stdin : input);
+      const destination = await context.open(to, 'write');
+      const reader = await ArchiveReader.open(input === '-' ? process.stdin : input, {
+        spoolDir: spoolDirFor(destination),
+      });
       try {
         const images = await selectImages(reader, names);
-        const untagged = images.filter((image) => !image.reference);
-        const tagged = untagged.length > 0 ? untagged : images;
-        if (tag && tagged.length > 1) {
-          throw new UsageError(
-            'USAGE',
-            `--tag names one image, but ${tagged.length} are selected`,
-            {
-              hint: 'pick one image by name or @N',
-            },
-          );
-        }
-        if (
-          untagged.length > 0 &&
-          !tag &&
-          to !== undefined &&
-          parseStoreAddress(to).kind === 'registry'
-        ) {
-          throw new UsageError(
-            'USAGE',
-            `${untagged.length} images in ${reader.location} have no name`,
-            {
-              hint: 'a registry needs a name: give one with --tag, and pick the image with @N',
-            },
-          );
-        }
-        const destination = await context.open(to, 'write');
+        const tagged = imagesToTag(reader, images, tag, to);
         const requests = images.map((image) =>
           requestFor(image, tagged.includes(image) ? tag : undefined),
         );

@@ -254,12 +254,12 @@ class CompressedArchive implements IndexedArchive {
   }
 }
 
-/** spoolStdin copies a stream to a temporary file, so that it can be read more than once. */
+/** spool copies a stream to a temporary file, so that it can be read more than once. */
 async function spool(
   stream: Readable,
   dir: string,
 ): Promise<{ path: string; remove: () => Promise<void> }> {
-  const folder = await mkdtemp(join(dir, 'regtool-spool-'));
+  const folder = await mkdtemp(join(dir, '.regtool-spool-'));
   const path = join(folder, 'archive');
   const remove = () => rm(folder, { recursive: true, force: true });
   try {
