@@ -304,6 +304,13 @@ describe('against a registry with token auth', () => {
     expect(JSON.parse(pulled.stdout).images[0].digest).toBe(
       await skopeoDigest(target, credsOf(tokens)),
     );
+    // Each side may have credentials of its own: the token registry's are refused by htpasswd's.
+    const htpasswd = await startRegistry({ auth: 'htpasswd' });
+    const both = ['--from-creds', credsOf(tokens), '--to-creds', credsOf(htpasswd)];
+    const across = await runRegtool(['copy', target, `${htpasswd.url}/across/tools:1.0`, ...both], {
+      env,
+    });
+    expect(across.exitCode).toBe(0);
     const refused = await runRegtool(['pull', target, '--creds', 'regtool-test:wrong'], { env });
     expect(refused.exitCode).toBe(4);
   });

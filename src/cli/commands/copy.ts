@@ -21,12 +21,16 @@ export const registerCopy: Register = (program, run) => {
       '--referrers',
       'copy the signatures, SBOMs and attestations that refer to the image too',
     )
+    .option('--from-creds <user:password>', 'credentials for the source registry only')
+    .option('--to-creds <user:password>', 'credentials for the destination registry only')
     .addOption(jobsOption());
   addRegistryOptions(addPlatformOptions(command, true)).action(
     run(async (context, [name, newName], options) => {
       useRegistryOptions(context, options);
+      const shared = context.registry;
       const source = parseImageArgument(name!);
       const target = newName === undefined ? undefined : parseImageArgument(newName);
+      context.registry = { ...shared, creds: (options.fromCreds as string) ?? shared.creds };
       const from = await context.open(
         (options.from as string | undefined) ?? {
           kind: 'registry',
@@ -40,6 +44,7 @@ export const registerCopy: Register = (program, run) => {
         (target
           ? { kind: 'registry' as const, host: target.reference.domain, prefix: '' }
           : undefined);
+      context.registry = { ...shared, creds: (options.toCreds as string) ?? shared.creds };
       const to = await context.open(toAddress, 'write');
       const progress = createProgress(context.output);
       const copyOptions = {
