@@ -53,6 +53,7 @@ export const defaultRetryPolicy: RetryPolicy = {
 
 const redirectStatuses = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 10;
+const MAX_RETRY_AFTER_MS = 60_000;
 const transientCodes = new Set([
   'ECONNRESET',
   'EPIPE',
@@ -117,6 +118,7 @@ export class HttpClient {
     return this.dispatcher.close();
   }
 
+  /** send sends a request; only a request whose body can be sent again is retried or redirected. */
   async send(req: HttpRequest): Promise<HttpResponse> {
     const resendable = !isStream(req.body);
     for (let attempt = 1; ; attempt++) {
@@ -133,8 +135,9 @@ export class HttpClient {
       }
       await response.body.dump();
       const wait = retryAfterMs(response.headers['retry-after']) ?? this.backoff(attempt);
+      // Retry-After is honored, but a registry asking for an hour does not hang the command.
       await this.pause(
-        Math.min(wait, this.retry.maxDelayMs * 3),
+        Math.min(wait, MAX_RETRY_AFTER_MS),
         `${req.method} ${safeUrl(req.url)}`,
         response.status,
       );
