@@ -6,6 +6,7 @@ import {
   NetworkError,
   RegtoolError,
   UnsupportedError,
+  wrapError,
 } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type { EngineEndpoint } from './docker-host.js';
@@ -155,9 +156,9 @@ export class EngineClient {
     return { statusCode, body: response };
   }
 
-  /** streamError explains an answer that broke off while it was being read. */
+  /** streamError explains an answer that broke off, or could not be read, naming the request. */
   streamError(error: unknown, what: string): Error {
-    if (error instanceof RegtoolError) return error;
+    if (error instanceof RegtoolError) return wrapError(what, error);
     if (this.signal?.aborted) return new InterruptedError(`${what}: interrupted`, { cause: error });
     const reason = error instanceof Error ? error.message : String(error);
     return new NetworkError(
