@@ -107,22 +107,31 @@ async function patch(
   return undefined;
 }
 
+/**
+ * restart drops a session whose upload style the registry refused and opens a fresh one in
+ * its place, so that a later failure cancels the right one.
+ */
+async function restart(session: Session): Promise<Session> {
+  await cancelUpload(session.client, session.path, session.location).catch(() => undefined);
+  const fresh = await startSession(session.client, session.path, session.descriptor, session.what);
+  session.location = fresh.location;
+  return session;
+}
+
+function finalUrl(session: Session): string {
+  return withDigest(session.location, session.descriptor.digest);
+}
+
 /** Blobs that fit in one chunk: a monolithic PUT, else POST-PATCH-PUT. */
 async function uploadWhole(session: Session, bytes: Buffer): Promise<void> {
-  const put = await send(
-    session,
-    'PUT',
-    withDigest(session.location, session.descriptor.digest),
-    bytes,
-  );
+  const put = await send(session, 'PUT', finalUrl(session), bytes);
   if (!styleRefused.has(put.status)) return finish(session, put);
   const refusal = await responseError(put, session.what, session.client.domain);
   if (refusal instanceof IntegrityError) throw refusal;
-  const retry = await startSession(session.client, session.path, session.descriptor, session.what);
+  const retry = await restart(session);
   const refused = await patch(retry, bytes, 0);
-  if (refused) throw await responseError(refused, session.what, session.client.domain);
-  const empty = await send(retry, 'PUT', withDigest(retry.location, retry.descriptor.digest));
-  return finish(retry, empty);
+  if (refused) throw await responseError(refused, retry.what, retry.client.domain);
+  return finish(retry, await send(retry, 'PUT', finalUrl(retry)));
 }
 
 /**
@@ -132,21 +141,13 @@ async function uploadWhole(session: Session, bytes: Buffer): Promise<void> {
 async function uploadChunked(session: Session, reader: ChunkReader, first: Buffer): Promise<void> {
   const refused = await patch(session, first, 0);
   if (refused) {
-    if (!styleRefused.has(refused.status))
+    if (!styleRefused.has(refused.status)) {
       throw await responseError(refused, session.what, session.client.domain);
+    }
     await refused.body.dump();
-    const retry = await startSession(
-      session.client,
-      session.path,
-      session.descriptor,
-      session.what,
-    );
-    const body = reader.rest(first);
+    const retry = await restart(session);
     const size = { 'content-length': String(session.descriptor.size) };
-    return finish(
-      retry,
-      await send(retry, 'PUT', withDigest(retry.location, retry.descriptor.digest), body, size),
-    );
+    return finish(retry, await send(retry, 'PUT', finalUrl(retry), reader.rest(first), size));
   }
   let offset = first.length;
   while (!reader.exhausted) {
@@ -156,10 +157,7 @@ async function uploadChunked(session: Session, reader: ChunkReader, first: Buffe
     if (failed) throw await responseError(failed, session.what, session.client.domain);
     offset += chunk.length;
   }
-  return finish(
-    session,
-    await send(session, 'PUT', withDigest(session.location, session.descriptor.digest)),
-  );
+  return finish(session, await send(session, 'PUT', finalUrl(session)));
 }
 
 /**
