@@ -82,3 +82,15 @@ describe('archives that try to escape or explode', () => {
     expect(blobCount(dir)).toBe(0);
   });
 });
+
+describe('damaged archives', () => {
+  it.each([
+    ['truncated', (gz: Buffer) => gz.subarray(0, Math.floor(gz.length / 2))],
+    ['garbled', (gz: Buffer) => Buffer.concat([gz.subarray(0, 40), Buffer.alloc(2000, 0x55)])],
+  ])('a %s gzip archive is an integrity error', async (_kind, damage) => {
+    const gz = gzipSync(twoImageDockerArchive().tar);
+    const error = await openError(writeTemp('damaged.tar.gz', damage(gz)));
+    expect(['ARCHIVE_CORRUPT', 'ARCHIVE_TRUNCATED']).toContain(error.code);
+    expect(error.exitCode).toBe(5);
+  });
+});

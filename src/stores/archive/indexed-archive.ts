@@ -3,10 +3,10 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, open, rm, stat, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, type Duplex } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-import { NotFoundError } from '../../core/errors.js';
+import { IntegrityError, NotFoundError } from '../../core/errors.js';
 import {
   createDecompressor,
   detectStreamCompression,
@@ -48,13 +48,28 @@ export interface OpenArchiveOptions {
   spoolDir?: string;
 }
 
-function chain(first: Readable, ...rest: Duplex[]): Readable {
-  let last: Readable = first;
-  for (const next of rest) {
-    last.on('error', (error) => next.destroy(error));
-    last = last.pipe(next);
-  }
-  return last;
+/**
+ * decompressed reads a compressed file as plain bytes, bounded in size; a decompressor that
+ * fails (a truncated or corrupt file) fails the stream with an IntegrityError.
+ */
+function decompressed(path: string, compression: StreamCompression, limit: number, what: string) {
+  const file = createReadStream(path);
+  const decompressor = createDecompressor(compression);
+  const bounded = new SizeLimit(limit, what);
+  file.on('error', (error) => bounded.destroy(error));
+  decompressor.on('error', (error) =>
+    bounded.destroy(
+      new IntegrityError('ARCHIVE_CORRUPT', `${what} does not decompress (${compression})`, {
+        cause: error,
+        hint: 'the file is truncated or damaged; copy or download it again',
+      }),
+    ),
+  );
+  bounded.on('close', () => {
+    file.destroy();
+    decompressor.destroy();
+  });
+  return file.pipe(decompressor).pipe(bounded);
 }
 
 async function hashStream(stream: Readable): Promise<string> {
@@ -155,11 +170,7 @@ class CompressedArchive implements IndexedArchive {
   ) {}
 
   private plain(): Readable {
-    return chain(
-      createReadStream(this.path),
-      createDecompressor(this.compression),
-      new SizeLimit(this.limit, this.what),
-    );
+    return decompressed(this.path, this.compression, this.limit, this.what);
   }
 
   async index(): Promise<void> {
