@@ -13,7 +13,7 @@ import {
   type PodmanPeer,
   type RegistryPeer,
 } from '../peers/index.js';
-import { daemonRequest } from './daemon-helpers.js';
+import { daemonImageNames, daemonRequest, importImage } from './daemon-helpers.js';
 
 let podman: PodmanPeer;
 let registry: RegistryPeer;
@@ -142,5 +142,17 @@ describe('regtool with docker-daemon:', () => {
     const listed = await regtool(['--json', 'ls', `dir:${layout}`]);
     const names = (JSON.parse(listed.stdout) as { images: Array<{ name: string }> }).images;
     expect(names.map((image) => image.name)).toEqual(['docker.io/library/links:1.0']);
+  });
+
+  it('removes an image from the daemon, and says so for one it lacks', async () => {
+    const name = 'localhost/daemon-cli/removed:1.0';
+    const id = await importImage(podman.socket, name);
+    const removed = await regtool(['--json', 'rm', name, '--from', 'docker-daemon:']);
+    expect(removed.exitCode, removed.stderr).toBe(0);
+    expect(JSON.parse(removed.stdout)).toEqual({ removed: [{ name, digest: id }] });
+    expect(await daemonImageNames(podman.socket)).not.toContain(name);
+
+    const again = await regtool(['rm', name, '--from', 'docker-daemon:']);
+    expect(again.exitCode).toBe(3);
   });
 });

@@ -5,6 +5,7 @@ import { silentLogger, type Logger } from '../../core/logger.js';
 import type { Reference } from '../../core/reference.js';
 import type { Descriptor } from '../../core/schemas.js';
 import type {
+  ImageDeleter,
   ImageEntry,
   ManifestContent,
   OrderedSink,
@@ -12,7 +13,7 @@ import type {
   Store,
 } from '../../core/store.js';
 import type { ArchiveAccess } from './archive-access.js';
-import { listDaemonImages } from './daemon-images.js';
+import { configDescriptor, listDaemonImages } from './daemon-images.js';
 import { DaemonLoader } from './daemon-loader.js';
 import type { EngineClient } from './engine-client.js';
 import { discardBody } from './http-exchange.js';
@@ -28,7 +29,7 @@ export interface DaemonStoreOptions {
  * `GET /images/get`, streamed into an archive reader; written, the images go as one archive
  * streamed into `POST /images/load`, so the daemon is an ordered sink.
  */
-export class DaemonStore implements Store, OrderedSink {
+export class DaemonStore implements Store, OrderedSink, ImageDeleter {
   readonly location: string;
   private readonly saved: Store[] = [];
   private readonly logger: Logger;
@@ -60,7 +61,7 @@ export class DaemonStore implements Store, OrderedSink {
     if (this.options.mode === 'write') {
       throw new NotFoundError('DAEMON_NO_MANIFESTS', `${reference}: the daemon keeps no manifests`);
     }
-    const name = await this.daemonName(reference);
+    const { name } = await this.findImage(reference);
     const display = this.client.endpoint.display;
     const response = await this.client.send({
       path: '/images/get',
@@ -134,24 +135,38 @@ export class DaemonStore implements Store, OrderedSink {
     await this.client.close();
   }
 
-  /** daemonName finds the name the daemon knows an image by: the reference, or the image ID. */
-  private async daemonName(reference: Reference): Promise<string> {
+  /** deleteImage removes a name from the daemon, and the image with it when no other holds it. */
+  async deleteImage(reference: Reference): Promise<Descriptor> {
+    const { name, descriptor } = await this.findImage(reference);
+    const what = `removing ${reference} from the daemon`;
+    const response = await this.client.send({
+      method: 'DELETE',
+      path: `/images/${name}`,
+      lookup: true,
+      what,
+    });
+    await discardBody(response.body);
+    return descriptor;
+  }
+
+  /**
+   * findImage finds the name the daemon knows an image by (the reference, or for an image with
+   * no name its ID, the digest of its config) and the descriptor of that config.
+   */
+  private async findImage(reference: Reference): Promise<{ name: string; descriptor: Descriptor }> {
     const name = reference.toString();
     try {
-      await this.inspect(name, reference);
-      return name;
+      return { name, descriptor: await this.inspect(name, reference) };
     } catch (error) {
       if (!(error instanceof NotFoundError) || reference.digest === undefined) throw error;
     }
-    // An image with no name is known to the daemon by its ID, the digest of its config.
-    await this.inspect(reference.digest, reference);
-    return reference.digest;
+    return { name: reference.digest, descriptor: await this.inspect(reference.digest, reference) };
   }
 
-  private async inspect(name: string, reference: Reference): Promise<void> {
+  private async inspect(name: string, reference: Reference): Promise<Descriptor> {
     const what = `finding ${reference} in the daemon`;
-    const response = await this.client.send({ path: `/images/${name}/json`, lookup: true, what });
-    await discardBody(response.body);
+    const answer = await this.client.getJson(`/images/${name}/json`, what, true);
+    return configDescriptor(answer);
   }
 
   private load(): DaemonLoader {

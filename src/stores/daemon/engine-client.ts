@@ -27,7 +27,7 @@ export interface EngineClientOptions {
 
 /** One request to the Engine API. */
 export interface EngineRequest {
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'DELETE';
   /** Path below the version prefix, such as `/images/json`. */
   path: string;
   /** Query parameters; an array gives the parameter once per value (`names=a&names=b`). */
@@ -81,9 +81,9 @@ export class EngineClient {
     return this.dispatch({ ...options, path: `${prefix}${options.path}` });
   }
 
-  /** getJson makes a versioned GET and parses the JSON answer. */
-  async getJson(path: string, what: string): Promise<unknown> {
-    const response = await this.send({ path, what });
+  /** getJson makes a versioned GET and parses the JSON answer; `lookup` as in EngineRequest. */
+  async getJson(path: string, what: string, lookup = false): Promise<unknown> {
+    const response = await this.send({ path, what, lookup });
     const text = await readText(response.body).catch((error: unknown) => {
       throw this.streamError(error, what);
     });
