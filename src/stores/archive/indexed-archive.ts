@@ -150,8 +150,8 @@ interface Cursor {
 }
 
 /**
- * CompressedArchive is indexed in one decompressing pass that keeps small entries and every
- * entry's head and digest; a large entry is read by decompressing again up to it, or on from
+ * CompressedArchive is indexed in one decompressing pass that keeps small entries, every
+ * entry's head, and the digest of files outside blobs/; a large entry is read by decompressing again up to it, or on from
  * where an earlier read stopped.
  */
 class CompressedArchive implements IndexedArchive {
@@ -181,18 +181,19 @@ class CompressedArchive implements IndexedArchive {
       await walkTar(source, this.what, async (entry, tar) => {
         this.entries.set(entry.path, entry);
         if (entry.type !== 'file') return;
-        const hash = createHash('sha256');
+        // An OCI blob is named by its digest, checked as it is read: hash only other files.
+        const hash = entry.path.startsWith('blobs/') ? undefined : createHash('sha256');
         const keep = entry.size <= KEEP_ENTRY_BYTES && keptBytes + entry.size <= KEEP_TOTAL_BYTES;
         const parts: Buffer[] = [];
         let head = Buffer.alloc(0);
         await tar.consume(entry.size, (chunk) => {
-          hash.update(chunk);
+          hash?.update(chunk);
           if (head.length < MAGIC_LENGTH)
             head = Buffer.concat([head, chunk.subarray(0, MAGIC_LENGTH - head.length)]);
           if (keep) parts.push(Buffer.from(chunk));
         });
         this.heads.set(entry, head);
-        this.digests.set(entry, `sha256:${hash.digest('hex')}`);
+        if (hash) this.digests.set(entry, `sha256:${hash.digest('hex')}`);
         if (keep) {
           keptBytes += entry.size;
           this.kept.set(entry, Buffer.concat(parts));
