@@ -41,6 +41,7 @@ export interface IndexedArchive {
   close(): Promise<void>;
 }
 
+/** How an archive is opened for indexing. */
 export interface OpenArchiveOptions {
   /** The bound on decompressed bytes. */
   limit: number;

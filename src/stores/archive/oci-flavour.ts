@@ -16,8 +16,9 @@ import { configDiffIds } from './docker-image.js';
 import type { IndexedArchive } from './indexed-archive.js';
 import { findEntry } from './links.js';
 
-/** The annotations that carry an image's name in an OCI layout's index.json. */
+/** The annotation that names an image in an OCI layout's index.json. */
 export const REF_NAME = 'org.opencontainers.image.ref.name';
+/** The annotation containerd (and Docker 25+) name an image with, always a full reference. */
 export const CONTAINERD_NAME = 'io.containerd.image.name';
 
 /** addLayoutBlobs records every `blobs/<algorithm>/<hex>` entry, links followed. */
