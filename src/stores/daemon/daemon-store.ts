@@ -15,6 +15,7 @@ import type {
 import type { ArchiveAccess } from './archive-access.js';
 import { configDescriptor, listDaemonImages } from './daemon-images.js';
 import { DaemonLoader } from './daemon-loader.js';
+import { onlyImage, resolveSaved } from './saved-archive.js';
 import type { EngineClient } from './engine-client.js';
 import { discardBody } from './http-exchange.js';
 
@@ -206,32 +207,4 @@ export class DaemonStore implements Store, OrderedSink, ImageDeleter {
       { hint: 'name the image first, so that regtool saves it from the daemon' },
     );
   }
-}
-
-/**
- * resolveSaved finds the image in an archive the daemon saved for one name. The daemon may
- * have written it under another spelling of that name, so the archive's only image is the one
- * asked for.
- */
-async function resolveSaved(archive: Store, reference: Reference, asTyped?: string) {
-  try {
-    return await archive.resolve(reference, asTyped);
-  } catch (error) {
-    if (!(error instanceof NotFoundError)) throw error;
-    return onlyImage(archive, `${reference}`);
-  }
-}
-
-/** onlyImage is the one image of an archive saved for one image ID or name. */
-async function onlyImage(archive: Store, name: string): Promise<Descriptor> {
-  const entries: ImageEntry[] = [];
-  for await (const entry of archive.listImages()) entries.push(entry);
-  if (entries.length !== 1) {
-    throw new NotFoundError(
-      'DAEMON_IMAGE_NOT_FOUND',
-      `the daemon saved ${entries.length} images for ${name}, and none by that name`,
-      { hint: 'name the image by repository:tag' },
-    );
-  }
-  return entries[0]!.descriptor;
 }
