@@ -9,13 +9,14 @@ import { addIndexImages, addLayoutBlobs } from './oci-flavour.js';
 /** describeTar says in a few words what a tar that holds no image looks like. */
 function describeTar(archive: IndexedArchive): string {
   const files = [...archive.entries.values()].filter((entry) => entry.type !== 'directory');
-  if (files.length === 0) return 'an empty tar';
+  const tar = archive.compression === 'none' ? 'tar' : `${archive.compression}-compressed tar`;
+  if (files.length === 0) return `an empty ${tar}`;
   const sample = files
     .slice(0, 3)
     .map((entry) => entry.path)
     .join(', ');
   const more = files.length > 3 ? ', …' : '';
-  return `a tar of ${files.length} files (${sample}${more}), like a single layer or a file system`;
+  return `a ${tar} of ${files.length} files (${sample}${more}), like a single layer or a file system`;
 }
 
 /**
