@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { projectRoot, runRegtool, tempDir } from '../helpers/cli.js';
+import { pushFixtureImages, startRegistry } from '../peers/index.js';
 import { twoImageDockerArchive, writeTemp } from './build.js';
 
 const bin = join(projectRoot, 'bin/regtool');
@@ -80,5 +81,33 @@ describe('save, load, ls, inspect and verify on archives', () => {
     expect(missing.exitCode).toBe(3);
     expect(missing.stderr).toContain('does not exist');
     expect(existsSync(join(tempDir(), 'none.tar'))).toBe(false);
+  });
+});
+
+describe('save from the local store and registries at once', () => {
+  it('takes each image from where it is, sharing layers across sources', async () => {
+    const registry = await startRegistry();
+    const fixtures = await pushFixtureImages(registry);
+    const env = { REGTOOL_HOME: join(tempDir(), 'home') };
+    const loaded = await runRegtool(
+      ['load', '-i', writeTemp('two.tar', twoImageDockerArchive().tar)],
+      {
+        env,
+      },
+    );
+    expect(loaded.exitCode).toBe(0);
+    const out = join(tempDir(), 'mixed.tar');
+    const saved = await runRegtool(
+      ['save', '-o', out, 'alpha:1.0', fixtures.tools.reference, fixtures.busybox.reference],
+      { env },
+    );
+    expect(saved.exitCode).toBe(0);
+    const listed = await runRegtool(['--json', 'ls', out]);
+    expect(JSON.parse(listed.stdout).images.map((i: { name: string }) => i.name)).toEqual([
+      'docker.io/library/alpha:1.0',
+      fixtures.tools.reference,
+      fixtures.busybox.reference,
+    ]);
+    expect((await runRegtool(['verify', out])).exitCode).toBe(0);
   });
 });
