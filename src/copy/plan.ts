@@ -1,9 +1,10 @@
 import { UnsupportedError, NotFoundError } from '../core/errors.js';
+import { isIndexMediaType } from '../core/media-types.js';
 import { formatPlatform, selectPlatformManifest, type PlatformSpec } from '../core/platform.js';
 import type { Reference } from '../core/reference.js';
 import type { Descriptor } from '../core/schemas.js';
 import type { PlannedImage, Store } from '../core/store.js';
-import { isManifestDescriptor, walkManifests } from '../core/walk.js';
+import { isManifestDescriptor, MAX_INDEX_DEPTH, walkManifests } from '../core/walk.js';
 import { parseManifest } from '../core/manifest.js';
 
 /** Which platforms of a multi-platform image to take. */
@@ -62,24 +63,50 @@ async function narrowToPlatform(
   root: Descriptor,
   platform: PlatformSpec,
 ): Promise<Descriptor> {
-  const { bytes, mediaType } = await store.getManifest(reference.repository, root);
-  const parsed = parseManifest(bytes, mediaType ?? root.mediaType, `manifest of ${reference}`);
-  if (parsed.kind !== 'index') return root;
-  const chosen = selectPlatformManifest(parsed.index.manifests, platform);
-  if (!chosen) {
-    const offered = parsed.index.manifests
-      .filter((entry) => entry.platform)
-      .map((entry) => formatPlatform(entry.platform!))
-      .join(', ');
-    throw new NotFoundError(
-      'PLATFORM_NOT_FOUND',
-      `${reference} has no image for ${formatPlatform(platform)}`,
-      {
-        hint: `it offers ${offered || 'no platforms'}; choose one with --platform, or take all with --all-platforms`,
-      },
-    );
+  const offered = new Set<string>();
+  const chosen = await findPlatformImage(store, reference, root, platform, offered, []);
+  if (chosen) return chosen;
+  throw new NotFoundError(
+    'PLATFORM_NOT_FOUND',
+    `${reference} has no image for ${formatPlatform(platform)}`,
+    {
+      hint: `it offers ${[...offered].join(', ') || 'no platforms'}; choose one with --platform, or take all with --all-platforms`,
+    },
+  );
+}
+
+/**
+ * findPlatformImage descends from a manifest to the image for a platform. An index may hold
+ * other indexes without a platform of their own (index → index → images, as nerdctl and
+ * Docker with the containerd store write): those are searched when no entry matches directly.
+ */
+async function findPlatformImage(
+  store: Store,
+  reference: Reference,
+  descriptor: Descriptor,
+  platform: PlatformSpec,
+  offered: Set<string>,
+  path: string[],
+): Promise<Descriptor | undefined> {
+  if (path.includes(descriptor.digest) || path.length > MAX_INDEX_DEPTH) return undefined;
+  const { bytes, mediaType } = await store.getManifest(reference.repository, descriptor);
+  const parsed = parseManifest(
+    bytes,
+    mediaType ?? descriptor.mediaType,
+    `manifest of ${reference}`,
+  );
+  if (parsed.kind !== 'index') return descriptor;
+  const entries = parsed.index.manifests;
+  for (const entry of entries) if (entry.platform) offered.add(formatPlatform(entry.platform));
+  const inner = [...path, descriptor.digest];
+  const chosen = selectPlatformManifest(entries, platform);
+  if (chosen) return findPlatformImage(store, reference, chosen, platform, offered, inner);
+  for (const entry of entries) {
+    if (entry.platform || !isIndexMediaType(entry.mediaType)) continue;
+    const found = await findPlatformImage(store, reference, entry, platform, offered, inner);
+    if (found) return found;
   }
-  return narrowToPlatform(store, reference, chosen, platform);
+  return undefined;
 }
 
 /** readSmallBlob reads a config (or other small blob) into memory, verified. */
