@@ -1,4 +1,4 @@
-import ora, { type Ora } from 'ora';
+import type { Ora } from 'ora';
 
 import type { CopyEvent, EventSink } from '../copy/events.js';
 import type { Output } from './output.js';
@@ -60,6 +60,11 @@ function lineProgress(output: Output, event: CopyEvent): void {
 
 function spinnerProgress(output: Output): { onEvent: EventSink; stop: () => void } {
   let spinner: Ora | undefined;
+  // ora is loaded only for a terminal; until it is there, progress is simply not drawn.
+  let makeSpinner: typeof import('ora').default | undefined;
+  void import('ora').then((module) => {
+    makeSpinner = module.default;
+  });
   const active = new Map<string, { done: number; size: number }>();
   let moved = 0;
   const render = (label: string) => {
@@ -70,7 +75,8 @@ function spinnerProgress(output: Output): { onEvent: EventSink; stop: () => void
       total += blob.size;
     }
     const text = `${label} ${formatBytes(done)}${total > done ? ` / ${formatBytes(total)}` : ''}`;
-    spinner ??= ora({
+    if (!makeSpinner) return;
+    spinner ??= makeSpinner({
       text,
       stream: process.stderr,
       color: output.options.color ? 'cyan' : false,

@@ -4,18 +4,13 @@ import {
   type S3Connection,
   type StoreLayout,
 } from '../core/config-schema.js';
-import { UnsupportedError, UsageError } from '../core/errors.js';
-import { formatStoreAddress, type StoreAddress } from '../core/store-address.js';
+import { UsageError } from '../core/errors.js';
+import type { StoreAddress } from '../core/store-address.js';
 import type { Store } from '../core/store.js';
 import type { Logger } from '../core/logger.js';
-import { openArchiveStore } from './archive/open-archive.js';
 import { LayoutStore } from './layout/layout-store.js';
 import { defaultStorePath } from './layout/location.js';
-import { daemonArchives } from './daemon-archives.js';
-import { openDaemonStore } from './daemon/open-daemon.js';
-import { openRegistryLayoutDir, openS3Store } from './s3/open-object-store.js';
 import type { RegistryOptions } from './registry/client.js';
-import { RegistryStore } from './registry/registry-store.js';
 
 /** How a store is opened: for reading images out of it, or for writing images into it. */
 export interface OpenStoreOptions {
@@ -57,41 +52,46 @@ function openNamedStore(name: string, options: OpenStoreOptions): Promise<Store>
 /** openStore opens the store an address names. */
 export async function openStore(address: StoreAddress, options: OpenStoreOptions): Promise<Store> {
   const env = options.env ?? process.env;
+  // Each kind of store is loaded when first opened: the AWS SDK alone takes about a second
+  // to load, which a command that never touches S3 should not pay.
   switch (address.kind) {
-    case 'dir':
+    case 'dir': {
       if (address.path === undefined) {
         return new LayoutStore(defaultStorePath(env), { missingIsEmpty: true });
       }
+      const { openRegistryLayoutDir } = await import('./s3/open-object-store.js');
       return (
         (await openRegistryLayoutDir(address.path, options.layout)) ?? new LayoutStore(address.path)
       );
-    case 's3':
+    }
+    case 's3': {
+      const { openS3Store } = await import('./s3/open-object-store.js');
       return openS3Store(address.bucket, address.prefix, {
         connection: options.s3,
         layout: options.layout,
         env,
         signal: options.signal,
       });
-    case 'archive':
+    }
+    case 'archive': {
+      const { openArchiveStore } = await import('./archive/open-archive.js');
       return openArchiveStore(address.path, options.mode, env);
-    case 'registry':
+    }
+    case 'registry': {
+      const { RegistryStore } = await import('./registry/registry-store.js');
       return RegistryStore.open(address, {
         ...options.registry,
         env,
         logger: options.logger,
         signal: options.signal,
       });
+    }
     case 'named':
       return openNamedStore(address.name, options);
-    case 'daemon':
+    case 'daemon': {
+      const { daemonArchives } = await import('./daemon-archives.js');
+      const { openDaemonStore } = await import('./daemon/open-daemon.js');
       return openDaemonStore(daemonArchives(env), { ...options, env });
-    default:
-      throw new UnsupportedError(
-        'STORE_UNSUPPORTED',
-        `${formatStoreAddress(address)}: this kind of store is not supported yet`,
-        {
-          hint: 'use dir or dir:PATH',
-        },
-      );
+    }
   }
 }

@@ -2,9 +2,6 @@ import { createInterface } from 'node:readline/promises';
 import { Writable } from 'node:stream';
 
 import { UsageError } from '../../core/errors.js';
-import { eraseCredentials, saveCredentials } from '../../stores/registry/credentials.js';
-import { RegistryClient } from '../../stores/registry/client.js';
-import { canonicalDomain } from '../../stores/registry/registry-store.js';
 import type { Context } from '../context.js';
 import type { Register } from './index.js';
 
@@ -46,6 +43,7 @@ async function prompt(question: string, secret: boolean): Promise<string> {
 }
 
 async function verifyAndSave(context: Context, host: string, username: string, password: string) {
+  const { canonicalDomain, RegistryClient, saveCredentials } = await loadRegistry();
   const domain = canonicalDomain(host);
   const client = await RegistryClient.create(domain, {
     ...context.registry,
@@ -59,6 +57,21 @@ async function verifyAndSave(context: Context, host: string, username: string, p
     await client.close();
   }
   return { domain, stored: await saveCredentials(domain, { username, password }, process.env) };
+}
+
+/** loadRegistry loads the registry client when a command needs it: undici is slow to load. */
+async function loadRegistry() {
+  const [credentials, client, store] = await Promise.all([
+    import('../../stores/registry/credentials.js'),
+    import('../../stores/registry/client.js'),
+    import('../../stores/registry/registry-store.js'),
+  ]);
+  return {
+    canonicalDomain: store.canonicalDomain,
+    RegistryClient: client.RegistryClient,
+    saveCredentials: credentials.saveCredentials,
+    eraseCredentials: credentials.eraseCredentials,
+  };
 }
 
 /** `regtool login HOST [-u USER] [--password-stdin]` and `regtool logout HOST`. */
@@ -101,6 +114,7 @@ export const registerLogin: Register = (program, run) => {
     .argument('<host>', 'the registry')
     .action(
       run(async (context, [host]) => {
+        const { canonicalDomain, eraseCredentials } = await loadRegistry();
         const domain = canonicalDomain(host!);
         const removed = await eraseCredentials(domain, process.env);
         context.output.result({ registry: domain, removed }, () =>

@@ -5,7 +5,6 @@ import type { Reference } from '../../core/reference.js';
 import type { Descriptor } from '../../core/schemas.js';
 import type { ImageEntry, ManifestContent, Store } from '../../core/store.js';
 import { copyImages } from '../../copy/copy-images.js';
-import { ArchiveWriter, compressionForPath } from '../../stores/archive/archive-writer.js';
 import type { OutputCompression } from '../../stores/archive/output-sink.js';
 import { parseImageArgument, type Context, type ImageArgument } from '../context.js';
 import { addPlatformOptions, platformChoice } from '../options.js';
@@ -94,8 +93,12 @@ async function openSources(
   return new RoutedSource(routes);
 }
 
-function outputCompression(output: string, requested: unknown): OutputCompression {
-  if (requested === undefined) return output === '-' ? 'none' : compressionForPath(output);
+async function outputCompression(output: string, requested: unknown): Promise<OutputCompression> {
+  if (requested === undefined) {
+    if (output === '-') return 'none';
+    const { compressionForPath } = await import('../../stores/archive/archive-writer.js');
+    return compressionForPath(output);
+  }
   if (!compressions.includes(requested as OutputCompression)) {
     throw new UsageError(
       'USAGE',
@@ -126,10 +129,12 @@ export const registerSave: Register = (program, run) => {
       useRegistryOptions(context, options);
       const pull = parsePullPolicy(options.pull);
       const output = options.output as string;
-      const compression = outputCompression(output, options.compress);
+      const compression = await outputCompression(output, options.compress);
       const platforms = platformChoice(options, false);
       const images = names.map(parseImageArgument);
       const source = await openSources(context, images, options.from as string | undefined, pull);
+      // The archive writer loads tar and execa; only save needs them.
+      const { ArchiveWriter } = await import('../../stores/archive/archive-writer.js');
       const writer =
         output === '-'
           ? ArchiveWriter.toStream(process.stdout, { compression })

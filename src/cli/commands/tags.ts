@@ -1,13 +1,13 @@
 import { UsageError } from '../../core/errors.js';
 import type { Store } from '../../core/store.js';
-import { RegistryStore } from '../../stores/registry/registry-store.js';
+import type { RegistryStore } from '../../stores/registry/registry-store.js';
 import { parseImageArgument } from '../context.js';
 import { addRegistryOptions, useRegistryOptions } from '../registry-options.js';
 import type { Register } from './index.js';
 
 /** asRegistry checks that a store is a registry, for commands only registries answer. */
 export function asRegistry(store: Store, command: string): RegistryStore {
-  if (store instanceof RegistryStore) return store;
+  if (typeof (store as Partial<RegistryStore>).tags === 'function') return store as RegistryStore;
   throw new UsageError('STORE_NOT_REGISTRY', `${command} needs a registry, not ${store.location}`, {
     hint: 'name one with registry://HOST[/PREFIX]',
   });
