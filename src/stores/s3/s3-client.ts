@@ -46,6 +46,9 @@ export function createS3Client(settings: S3Settings): S3Client {
     forcePathStyle: settings.forcePathStyle ?? settings.endpoint !== undefined,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    // A server that stops answering (radosgw whose OSD is full just waits) fails the command
+    // after two idle minutes instead of hanging it.
+    requestHandler: { connectionTimeout: 10_000, socketTimeout: 120_000 },
   });
 }
 

@@ -41,6 +41,8 @@ export class S3Storage implements ObjectStorage {
     private readonly signal?: AbortSignal,
   ) {
     this.location = `s3://${bucket}${prefix ? `/${prefix}` : ''}`;
+    // On an interrupt, close every connection, so no request in flight keeps the process up.
+    signal?.addEventListener('abort', () => client.destroy(), { once: true });
   }
 
   private key(key: string): string {
