@@ -10,7 +10,8 @@ import type { ArchiveAccess } from './daemon/archive-access.js';
  */
 export function daemonArchives(env: NodeJS.ProcessEnv): ArchiveAccess {
   return {
-    readArchive: (stream: Readable) => ArchiveReader.open(stream, { env }),
+    readArchive: (stream: Readable) =>
+      ArchiveReader.open(stream, { env, what: 'the archive the daemon saved' }),
     createArchiveWriter: (sink: Writable) => ArchiveWriter.toStream(sink, { compression: 'none' }),
   };
 }

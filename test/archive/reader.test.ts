@@ -43,7 +43,7 @@ describe('reading archives', () => {
     }
   });
 
-  it('reads an archive from a stream, spooling it first', async () => {
+  it('reads an archive from a stream in one pass', async () => {
     const tar = largeLayers();
     const reader = await ArchiveReader.open(createReadStream(writeTemp('s.tar.gz', gzipSync(tar))));
     expect(reader.location).toBe('archive:-');

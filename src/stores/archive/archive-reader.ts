@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { Readable } from 'node:stream';
 
 import { DigestVerifier, verifyBytes } from '../../core/digest.js';
@@ -16,12 +17,18 @@ import {
 import { DiffIdCheck } from './diff-id-check.js';
 import { readArchiveContents } from './flavour.js';
 import { openIndexedArchive, type IndexedArchive } from './indexed-archive.js';
+import { StreamingArchive } from './streaming-archive.js';
 
 /** How an archive is opened for reading. */
 export interface ArchiveReaderOptions {
   env?: NodeJS.ProcessEnv;
-  /** Where a stream (stdin) is spooled; the system's temporary directory by default. */
+  /**
+   * Where entries of a stream (stdin) that arrive before they are asked for are spooled: best
+   * the destination's own temporary space; the system's temporary directory by default.
+   */
   spoolDir?: string;
+  /** What a stream is called in messages; `the archive on standard input` by default. */
+  what?: string;
 }
 
 function readOnly(location: string): UnsupportedError {
@@ -42,14 +49,24 @@ export class ArchiveReader implements Store {
     private readonly limit: number,
   ) {}
 
-  /** open indexes an archive file, or a stream (spooled first), and reads what it holds. */
+  /**
+   * open indexes an archive file and reads what it holds, or starts reading a stream in one
+   * pass and waits until the images it holds are known.
+   */
   static async open(input: string | Readable, options: ArchiveReaderOptions = {}) {
     const limit = uncompressedLimit(options.env);
-    const archive = await openIndexedArchive(input, { limit, spoolDir: options.spoolDir });
+    if (typeof input !== 'string') {
+      const { archive, contents } = await StreamingArchive.open(input, {
+        limit,
+        spoolDir: options.spoolDir ?? tmpdir(),
+        what: options.what ?? 'the archive on standard input',
+      });
+      return new ArchiveReader('archive:-', archive, contents, limit);
+    }
+    const archive = await openIndexedArchive(input, { limit });
     try {
       const contents = await readArchiveContents(archive);
-      const location = typeof input === 'string' ? `archive:${input}` : 'archive:-';
-      return new ArchiveReader(location, archive, contents, limit);
+      return new ArchiveReader(`archive:${input}`, archive, contents, limit);
     } catch (error) {
       await archive.close();
       throw error;
@@ -59,6 +76,11 @@ export class ArchiveReader implements Store {
   /** The archive's flavour, as told by its contents: `docker`, `oci`, `docker+oci`, `docker-legacy`. */
   get flavour(): string {
     return this.contents.flavour;
+  }
+
+  /** How many bytes of a streamed archive went to spool files (none for a file). */
+  get spooledBytes(): number {
+    return this.archive instanceof StreamingArchive ? this.archive.spooledBytes : 0;
   }
 
   /** The images in the order the archive lists them, unnamed ones included. */

@@ -1,5 +1,5 @@
 import { createGunzip } from 'node:zlib';
-import { PassThrough, Transform, type Duplex, type TransformCallback } from 'node:stream';
+import { PassThrough, Readable, Transform, type Duplex, type TransformCallback } from 'node:stream';
 
 import { execa } from 'execa';
 
@@ -81,4 +81,59 @@ export class SizeLimit extends Transform {
 export function uncompressedLimit(env: NodeJS.ProcessEnv = process.env): number {
   const configured = Number(env.REGTOOL_MAX_UNCOMPRESSED);
   return Number.isFinite(configured) && configured > 0 ? configured : 256 * 1024 ** 3;
+}
+
+/**
+ * decompressStream turns a possibly compressed stream into plain bytes, bounded in size; a
+ * decompressor that fails (a truncated or corrupt input) fails the result with an
+ * IntegrityError, and so does an input that fails.
+ */
+export function decompressStream(
+  input: Readable,
+  compression: StreamCompression,
+  limit: number,
+  what: string,
+): Readable {
+  const decompressor = createDecompressor(compression);
+  const bounded = new SizeLimit(limit, what);
+  input.on('error', (error) => bounded.destroy(error));
+  decompressor.on('error', (error) =>
+    bounded.destroy(
+      new IntegrityError('ARCHIVE_CORRUPT', `${what} does not decompress (${compression})`, {
+        cause: error,
+        hint: 'the file is truncated or damaged; copy or download it again',
+      }),
+    ),
+  );
+  bounded.on('close', () => {
+    input.destroy();
+    decompressor.destroy();
+  });
+  return input.pipe(decompressor).pipe(bounded);
+}
+
+/**
+ * peekStream reads the first bytes of a stream, enough to tell its compression, and returns
+ * them with a stream that gives every byte again from the start.
+ */
+export async function peekStream(input: Readable): Promise<{ head: Buffer; stream: Readable }> {
+  const chunks = input[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
+  let head = Buffer.alloc(0);
+  let done = false;
+  while (!done && head.length < MAGIC_LENGTH) {
+    const next = await chunks.next();
+    if (next.done) done = true;
+    else head = Buffer.concat([head, Buffer.from(next.value)]);
+  }
+  async function* again() {
+    if (head.length > 0) yield head;
+    while (!done) {
+      const next = await chunks.next();
+      if (next.done) return;
+      yield Buffer.from(next.value);
+    }
+  }
+  const stream = Readable.from(again(), { objectMode: false });
+  stream.on('close', () => input.destroy());
+  return { head: head.subarray(0, MAGIC_LENGTH), stream };
 }

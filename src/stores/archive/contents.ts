@@ -6,7 +6,7 @@ import { findEntry } from './links.js';
 import type { TarEntry } from './tar-index.js';
 
 /** Metadata files larger than this are refused rather than read into memory. */
-const MAX_METADATA_BYTES = 16 << 20;
+export const MAX_METADATA_BYTES = 16 << 20;
 
 /** Where a blob's bytes are: an archive entry, or bytes regtool rebuilt (manifests, configs). */
 export type BlobSource = { kind: 'entry'; entry: TarEntry } | { kind: 'bytes'; bytes: Uint8Array };

@@ -1,24 +1,21 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, open, rm, stat, type FileHandle } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 
-import { IntegrityError, NotFoundError } from '../../core/errors.js';
+import { NotFoundError } from '../../core/errors.js';
 import {
-  createDecompressor,
+  decompressStream,
   detectStreamCompression,
   MAGIC_LENGTH,
-  SizeLimit,
   type StreamCompression,
 } from './compression.js';
 import { FileTarSource, StreamTarSource, walkTar, type TarEntry } from './tar-index.js';
 
 /** Entries up to this size are kept in memory while a compressed archive is indexed. */
-const KEEP_ENTRY_BYTES = 1 << 20;
-const KEEP_TOTAL_BYTES = 32 << 20;
+export const KEEP_ENTRY_BYTES = 1 << 20;
+/** Kept entries together stay under this size. */
+export const KEEP_TOTAL_BYTES = 32 << 20;
 
 /**
  * IndexedArchive is a tar whose entries are known by path, read by random access when the
@@ -45,41 +42,22 @@ export interface IndexedArchive {
 export interface OpenArchiveOptions {
   /** The bound on decompressed bytes. */
   limit: number;
-  /** Where stdin is spooled (default: the system's temporary directory). */
-  spoolDir?: string;
 }
 
-/**
- * decompressed reads a compressed file as plain bytes, bounded in size; a decompressor that
- * fails (a truncated or corrupt file) fails the stream with an IntegrityError.
- */
+/** decompressed reads a compressed file as plain bytes, bounded in size. */
 function decompressed(path: string, compression: StreamCompression, limit: number, what: string) {
-  const file = createReadStream(path);
-  const decompressor = createDecompressor(compression);
-  const bounded = new SizeLimit(limit, what);
-  file.on('error', (error) => bounded.destroy(error));
-  decompressor.on('error', (error) =>
-    bounded.destroy(
-      new IntegrityError('ARCHIVE_CORRUPT', `${what} does not decompress (${compression})`, {
-        cause: error,
-        hint: 'the file is truncated or damaged; copy or download it again',
-      }),
-    ),
-  );
-  bounded.on('close', () => {
-    file.destroy();
-    decompressor.destroy();
-  });
-  return file.pipe(decompressor).pipe(bounded);
+  return decompressStream(createReadStream(path), compression, limit, what);
 }
 
-async function hashStream(stream: Readable): Promise<string> {
+/** hashStream is the sha256 digest of all of a stream's bytes. */
+export async function hashStream(stream: Readable): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of stream) hash.update(chunk as Buffer);
   return `sha256:${hash.digest('hex')}`;
 }
 
-async function collect(stream: Readable): Promise<Buffer> {
+/** collect reads all of a stream into memory. */
+export async function collect(stream: Readable): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const chunk of stream) parts.push(chunk as Buffer);
   return Buffer.concat(parts);
@@ -102,7 +80,6 @@ class PlainArchive implements IndexedArchive {
     readonly limit: number,
     private readonly path: string,
     private readonly file: FileHandle,
-    private readonly onClose: () => Promise<void>,
   ) {}
 
   async index(size: number): Promise<void> {
@@ -140,7 +117,6 @@ class PlainArchive implements IndexedArchive {
 
   async close(): Promise<void> {
     await this.file.close();
-    await this.onClose();
   }
 }
 
@@ -167,7 +143,6 @@ class CompressedArchive implements IndexedArchive {
     readonly compression: StreamCompression,
     private readonly path: string,
     readonly limit: number,
-    private readonly onClose: () => Promise<void>,
   ) {}
 
   private plain(): Readable {
@@ -263,52 +238,22 @@ class CompressedArchive implements IndexedArchive {
 
   async close(): Promise<void> {
     for (const cursor of this.idle.splice(0)) cursor.plain.destroy();
-    await this.onClose();
   }
-}
-
-/** spool copies a stream to a temporary file, so that it can be read more than once. */
-async function spool(
-  stream: Readable,
-  dir: string,
-): Promise<{ path: string; remove: () => Promise<void> }> {
-  const folder = await mkdtemp(join(dir, '.regtool-spool-'));
-  const path = join(folder, 'archive');
-  const remove = () => rm(folder, { recursive: true, force: true });
-  try {
-    await pipeline(stream, createWriteStream(path));
-  } catch (error) {
-    await remove();
-    throw error;
-  }
-  return { path, remove };
 }
 
 /**
- * openIndexedArchive indexes an archive file (or a stream, which is spooled to a temporary
- * file first), telling its compression from its first bytes, never from its name.
+ * openIndexedArchive indexes an archive file, telling its compression from its first bytes,
+ * never from its name.
  */
 export async function openIndexedArchive(
-  input: string | Readable,
+  path: string,
   options: OpenArchiveOptions,
 ): Promise<IndexedArchive> {
-  let path: string;
-  let cleanup = async () => {};
-  let what: string;
-  if (typeof input === 'string') {
-    path = input;
-    what = input;
-  } else {
-    const spooled = await spool(input, options.spoolDir ?? tmpdir());
-    path = spooled.path;
-    cleanup = spooled.remove;
-    what = 'the archive on standard input';
-  }
+  const what = path;
   let file: FileHandle;
   try {
     file = await open(path, 'r');
   } catch (error) {
-    await cleanup();
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new NotFoundError('ARCHIVE_NOT_FOUND', `${what} does not exist`, {
         hint: 'check the file name',
@@ -319,17 +264,16 @@ export async function openIndexedArchive(
   try {
     const compression = detectStreamCompression(await readMagic(file));
     if (compression === 'none') {
-      const archive = new PlainArchive(what, options.limit, path, file, cleanup);
+      const archive = new PlainArchive(what, options.limit, path, file);
       await archive.index((await stat(path)).size);
       return archive;
     }
     await file.close();
-    const archive = new CompressedArchive(what, compression, path, options.limit, cleanup);
+    const archive = new CompressedArchive(what, compression, path, options.limit);
     await archive.index();
     return archive;
   } catch (error) {
     await file.close().catch(() => {});
-    await cleanup();
     throw error;
   }
 }
