@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { migrateStores } from '../../src/copy/migrate.js';
 import { verifyStore } from '../../src/copy/verify.js';
 import { openStore } from '../../src/stores/open-store.js';
+import { corpusDir, hasCorpus, runRegtool, tempDir } from '../helpers/cli.js';
 import { fixtureImages, serveRegistry, skopeoCopyAll } from '../s3/s3-helpers.js';
 
 const EXPECTED = ['alpha', 'base', 'beta', 'empty-layer', 'links', 'multi'].map(
@@ -39,6 +40,34 @@ describe('the registry layout in a directory', () => {
     const reread = await openStore({ kind: 'dir', path: root }, { mode: 'read' });
     expect((await verifyStore(reread)).problems).toEqual([]);
     expect((await verifyStore(reread)).images).toBe(EXPECTED.length);
+  }, 60_000);
+});
+
+describe('regtool load --layout registry', () => {
+  it('seeds a registry offline from an archive', async (context) => {
+    if (!hasCorpus) return context.skip('the shared corpus is not here');
+    const root = join(tempDir('regtool-seed-'), 'root');
+    const archive = join(corpusDir, 'ggcr', 'test_bundle.tar');
+    const loaded = await runRegtool([
+      '-q',
+      'load',
+      '-i',
+      archive,
+      '--to',
+      `dir:${root}`,
+      '--layout',
+      'registry',
+    ]);
+    expect(loaded.exitCode).toBe(0);
+    const registry = await serveRegistry(['filesystem:', `  rootdirectory: ${root}`]);
+    try {
+      expect(await skopeoCopyAll(registry.host)).toEqual([
+        'library/test_image_1:latest',
+        'library/test_image_2:latest',
+      ]);
+    } finally {
+      await registry.stop();
+    }
   }, 60_000);
 });
 

@@ -1,6 +1,7 @@
 import { copyImages } from '../../copy/copy-images.js';
 import { copyReferrers } from '../../copy/referrers.js';
 import { parseImageArgument } from '../context.js';
+import { layoutOf, layoutOption } from '../layout-option.js';
 import { addPlatformOptions, jobsOption, platformChoice } from '../options.js';
 import { createProgress } from '../progress.js';
 import { addRegistryOptions, useRegistryOptions } from '../registry-options.js';
@@ -23,7 +24,8 @@ export const registerCopy: Register = (program, run) => {
     )
     .option('--from-creds <user:password>', 'credentials for the source registry only')
     .option('--to-creds <user:password>', 'credentials for the destination registry only')
-    .addOption(jobsOption());
+    .addOption(jobsOption())
+    .addOption(layoutOption());
   addRegistryOptions(addPlatformOptions(command, true)).action(
     run(async (context, [name, newName], options) => {
       useRegistryOptions(context, options);
@@ -45,7 +47,7 @@ export const registerCopy: Register = (program, run) => {
           ? { kind: 'registry' as const, host: target.reference.domain, prefix: '' }
           : undefined);
       context.registry = { ...shared, creds: (options.toCreds as string) ?? shared.creds };
-      const to = await context.open(toAddress, 'write');
+      const to = await context.open(toAddress, 'write', layoutOf(options));
       const progress = createProgress(context.output);
       const copyOptions = {
         platforms: platformChoice(options, true),

@@ -11,6 +11,7 @@ import { copyImages, type CopyRequest } from '../../copy/copy-images.js';
 import { ArchiveReader } from '../../stores/archive/archive-reader.js';
 import type { ArchiveImage } from '../../stores/archive/contents.js';
 import { LayoutStore } from '../../stores/layout/layout-store.js';
+import { layoutOf, layoutOption } from '../layout-option.js';
 import { addPlatformOptions, jobsOption, platformChoice } from '../options.js';
 import { createProgress } from '../progress.js';
 import { addRegistryOptions, useRegistryOptions } from '../registry-options.js';
@@ -142,14 +143,15 @@ export const registerLoad: Register = (program, run) => {
     .requiredOption('-i, --input <file>', 'the archive; - reads standard input')
     .option('--to <store>', 'where the images go (default: the local store)')
     .option('--tag <name>', 'the name an untagged image gets')
-    .addOption(jobsOption());
+    .addOption(jobsOption())
+    .addOption(layoutOption());
   addRegistryOptions(addPlatformOptions(command, true)).action(
     run(async (context, names, options) => {
       useRegistryOptions(context, options);
       const input = options.input as string;
       const tag = options.tag === undefined ? undefined : parseReference(options.tag as string);
       const to = options.to as string | undefined;
-      const destination = await context.open(to, 'write');
+      const destination = await context.open(to, 'write', layoutOf(options));
       const reader = await ArchiveReader.open(input === '-' ? process.stdin : input, {
         spoolDir: spoolDirFor(destination),
       });

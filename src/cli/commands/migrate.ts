@@ -1,7 +1,6 @@
-import { Option } from 'commander';
-
 import { RegtoolError } from '../../core/errors.js';
 import { migrateStores, type MigrateSummary } from '../../copy/migrate.js';
+import { layoutOf, layoutOption } from '../layout-option.js';
 import { jobsOption } from '../options.js';
 import { addRegistryOptions, useRegistryOptions } from '../registry-options.js';
 import { createProgress, formatBytes } from '../progress.js';
@@ -47,12 +46,7 @@ export const registerMigrate: Register = (program, run) => {
     .option('--include <glob>', 'take only repo:tag names matching it (repeatable)', collect, [])
     .option('--exclude <glob>', 'leave out repo:tag names matching it (repeatable)', collect, [])
     .option('--dry-run', 'print what would move, and what is already there, and move nothing')
-    .addOption(
-      new Option('--layout <layout>', 'the layout of a new dir or S3 destination').choices([
-        'oci',
-        'registry',
-      ]),
-    )
+    .addOption(layoutOption())
     .option('--endpoint <url>', 'the S3 endpoint (default: AWS_ENDPOINT_URL or the config file)')
     .option('--region <region>', 'the S3 region (default: AWS_REGION or the config file)')
     .addOption(jobsOption());
@@ -64,8 +58,7 @@ export const registerMigrate: Register = (program, run) => {
         region: options.region as string | undefined,
       };
       const from = await context.open(options.from as string, 'read', { s3 });
-      const layout = options.layout as 'oci' | 'registry' | undefined;
-      const to = await context.open(options.to as string, 'write', { s3, layout });
+      const to = await context.open(options.to as string, 'write', { s3, ...layoutOf(options) });
       const progress = createProgress(context.output);
       let summary: MigrateSummary;
       try {

@@ -1,6 +1,7 @@
 import type { StoreAddress } from '../../core/store-address.js';
 import { copyImages, type CopySummary } from '../../copy/copy-images.js';
 import { parseImageArgument, type ImageArgument } from '../context.js';
+import { layoutOf, layoutOption } from '../layout-option.js';
 import { addPlatformOptions, jobsOption, platformChoice } from '../options.js';
 import { createProgress } from '../progress.js';
 import { addRegistryOptions, useRegistryOptions } from '../registry-options.js';
@@ -36,12 +37,13 @@ export const registerPull: Register = (program, run) => {
     .description('copy images from their registries into a store (default: the local store)')
     .argument('<names...>', 'the images, e.g. busybox:1.36 ghcr.io/org/app:2')
     .option('--to <store>', 'where they go (default: the local store)')
-    .addOption(jobsOption());
+    .addOption(jobsOption())
+    .addOption(layoutOption());
   addRegistryOptions(addPlatformOptions(command, false)).action(
     run(async (context, names, options) => {
       useRegistryOptions(context, options);
       const images = names.map(parseImageArgument);
-      const to = await context.open(options.to as string | undefined, 'write');
+      const to = await context.open(options.to as string | undefined, 'write', layoutOf(options));
       const progress = createProgress(context.output);
       const summaries: CopySummary[] = [];
       try {
