@@ -3,14 +3,21 @@
  * asked for spooled, in the spool folder given.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { sha256Digest } from '../../src/core/digest.js';
-import { RegtoolError } from '../../src/core/errors.js';
+import { IntegrityError, RegtoolError } from '../../src/core/errors.js';
 import { MediaType } from '../../src/core/media-types.js';
 import { parseReference } from '../../src/core/reference.js';
 import { copyImages } from '../../src/copy/copy-images.js';
@@ -150,6 +157,26 @@ describe.skipIf(!existsSync(fixtures))('reading an archive from a stream', () =>
     expect(peak).toBeLessThan(BIG);
     expect(left).toBe(0);
     expect((await verifyStore(new LayoutStore(dest))).problems).toEqual([]);
+  }, 60_000);
+
+  it('passes over layers the destination has, and fails on a damaged one', async () => {
+    const plain = join(tempDir(), 'ours.tar');
+    await saveFrom(new LayoutStore(store), names, plain);
+    const dir = join(tempDir(), 'store');
+    const seeded = new LayoutStore(dir);
+    await copyImages(new LayoutStore(store), seeded, [{ source: parseReference(names[0]!) }]);
+    await seeded.close();
+    const reader = await ArchiveReader.open(createReadStream(plain), { spoolDir: tempDir() });
+    const layout = new LayoutStore(dir);
+    await copyImages(reader, layout, requestsFor(reader), { jobs: 2 });
+    await layout.close();
+    await reader.close();
+    expect((await verifyStore(new LayoutStore(dir))).images).toBe(names.length);
+
+    const damaged = readFileSync(plain);
+    damaged[damaged.length >> 1] ^= 0xff;
+    const broken = await readStreamed(writeTemp('damaged.tar', damaged)).catch((e: unknown) => e);
+    expect(broken).toBeInstanceOf(IntegrityError);
   }, 60_000);
 
   it('stops at once when closed before anything is asked for, leaving no spool', async () => {
