@@ -34,6 +34,20 @@ function globalOptions(command: Command): GlobalOptions {
   };
 }
 
+function globalOptionsFromArgv(argv: string[]): GlobalOptions {
+  const flags = argv.slice(2);
+  const verbose = flags.reduce((sum, flag) => {
+    if (flag === '--verbose') return sum + 1;
+    return /^-v+$/.test(flag) ? sum + flag.length - 1 : sum;
+  }, 0);
+  return {
+    json: flags.includes('--json'),
+    quiet: flags.includes('-q') || flags.includes('--quiet'),
+    verbose,
+    color: !flags.includes('--no-color') && process.env.NO_COLOR === undefined,
+  };
+}
+
 /**
  * main runs the command line and returns the exit status. Ctrl-C aborts the running command,
  * whose stores then discard what they had half-written; a second Ctrl-C exits at once.
@@ -50,7 +64,13 @@ export async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSigint);
 
   let exitCode = 0;
-  let output = new Output({ json: false, quiet: false, verbose: 0, color: true });
+  // Until a command runs, the global flags come straight from argv, so that a usage error
+  // under --json is still one JSON document on stdout.
+  let output = new Output(globalOptionsFromArgv(argv));
+  if (output.options.json && argv.includes('--version')) {
+    output.result({ version: packageVersion() }, () => undefined);
+    return 0;
+  }
   const program = new Command('regtool')
     .description(
       'Move container images between registries, archives, OCI layouts, S3 and Docker daemons',

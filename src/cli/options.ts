@@ -37,7 +37,9 @@ export function jobsOption(): Option {
   return new Option('-j, --jobs <n>', 'blobs moved at once').default(4).argParser((value) => {
     const jobs = Number.parseInt(value, 10);
     if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) {
-      throw new UsageError('USAGE', `--jobs must be a whole number from 1 to 64, not "${value}"`);
+      throw new UsageError('USAGE', `--jobs must be a whole number from 1 to 64, not "${value}"`, {
+        hint: 'the default, 4, suits most links; try -j 8 for a fast registry',
+      });
     }
     return jobs;
   });

@@ -87,7 +87,10 @@ describe('the local store', () => {
       runRegtool(['copy', name, '--from', `dir:${fixtures}`, '--to', 'dir'], { env }),
     );
     const results = await Promise.all(copies);
-    expect(results.map((r) => r.exitCode), results.map((r) => r.stderr).join('\n')).toEqual([0, 0, 0, 0]);
+    expect(
+      results.map((r) => r.exitCode),
+      results.map((r) => r.stderr).join('\n'),
+    ).toEqual([0, 0, 0, 0]);
     const listed = JSON.parse((await runRegtool(['--json', 'ls'], { env })).stdout) as {
       images: Array<{ name: string }>;
     };
@@ -150,6 +153,20 @@ describe('command-line contract', () => {
     expect(ref.exitCode).toBe(2);
     expect(ref.stderr).toContain('REFERENCE_INVALID');
     expect(ref.stderr).toContain('hint:');
+  });
+
+  it('prints usage errors as one JSON document under --json', async () => {
+    for (const args of [
+      ['--json', '--bogus'],
+      ['--json', 'copy'],
+      ['--json', 'nosuchcmd'],
+    ]) {
+      const result = await runRegtool(args);
+      expect(result.exitCode).toBe(2);
+      expect(JSON.parse(result.stdout).error).toMatchObject({ code: 'USAGE', exitCode: 2 });
+    }
+    const version = await runRegtool(['--json', '--version']);
+    expect(JSON.parse(version.stdout).version).toMatch(/^\d+\.\d+\.\d+/);
   });
 
   it('exits 3 for an image that is not there, with one JSON document under --json', async () => {
