@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { execa } from 'execa';
@@ -138,5 +138,6 @@ describe('regtool migrate and regtool config', () => {
     expect(summary.counts.moved).toBe(1);
     expect(summary.blobsMoved).toBe(1);
     expect(summary.blobsSkipped).toBe(1);
+    await rm(layout, { recursive: true, force: true });
   }, 120_000);
 });

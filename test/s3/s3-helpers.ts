@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -114,7 +114,11 @@ export async function serveRegistry(storage: string[]): Promise<ServedRegistry> 
     pid,
     command: 'docker-registry',
   });
-  return { host, stop: () => stopProcessGroup(pid, 'docker-registry') };
+  const stop = async () => {
+    await stopProcessGroup(pid, 'docker-registry');
+    await rm(dir, { recursive: true, force: true });
+  };
+  return { host, stop };
 }
 
 /** skopeoCopyAll copies every tag of every repository of a registry with skopeo. */
@@ -124,7 +128,16 @@ export async function skopeoCopyAll(host: string): Promise<string[]> {
   };
   const copied: string[] = [];
   const target = await mkdtemp(join(tmpdir(), 'regtool-skopeo-'));
-  for (const repository of catalog.repositories) {
+  try {
+    await copyEach(host, catalog.repositories, target, copied);
+  } finally {
+    await rm(target, { recursive: true, force: true });
+  }
+  return copied.sort();
+}
+
+async function copyEach(host: string, repositories: string[], target: string, copied: string[]) {
+  for (const repository of repositories) {
     const list = (await (await fetch(`http://${host}/v2/${repository}/tags/list`)).json()) as {
       tags: string[];
     };
@@ -140,7 +153,6 @@ export async function skopeoCopyAll(host: string): Promise<string[]> {
       copied.push(name);
     }
   }
-  return copied.sort();
 }
 
 /** A plain HTTP forwarder that counts requests, to measure what a command costs a server. */
