@@ -179,6 +179,15 @@ describe.skipIf(!existsSync(fixtures))('reading an archive from a stream', () =>
     expect(broken).toBeInstanceOf(IntegrityError);
   }, 60_000);
 
+  it.each([3 << 20, 20 << 20])(
+    'fails with an integrity error when cut after %i bytes',
+    async (cut) => {
+      const truncated = writeTemp('cut.tar.gz', readFileSync(ours).subarray(0, cut));
+      const error = await readStreamed(truncated).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(IntegrityError);
+    },
+  );
+
   it('stops at once when closed before anything is asked for, leaving no spool', async () => {
     const spoolDir = tempDir();
     const reader = await ArchiveReader.open(createReadStream(ours), { spoolDir });

@@ -101,7 +101,12 @@ export class StreamingArchive implements IndexedArchive {
     const held = this.heldFor(entry);
     if (held.state === 'memory') return held.bytes!;
     if (held.state === 'file') return readFile(held.file!);
-    return collect(this.stream(entry));
+    const data = this.stream(entry);
+    await this.head(entry).catch((error: unknown) => {
+      data.destroy();
+      throw error;
+    });
+    return collect(data);
   }
 
   async digest(entry: TarEntry): Promise<string> {
@@ -274,7 +279,7 @@ export class StreamingArchive implements IndexedArchive {
     const outs = held.waiters;
     let head: Buffer | undefined;
     await eachSlice(tar, size, async (parts) => {
-      if (head === undefined) held.headKnown.resolve((head = firstBytes(parts)));
+      if (head === undefined) held.headKnown.resolve((held.head = head = firstBytes(parts)));
       for (const out of outs) if (!out.destroyed) for (const part of parts) out.write(part);
       await Promise.all(outs.map(drained));
     });
@@ -330,7 +335,7 @@ export class StreamingArchive implements IndexedArchive {
         data.on('error', (error) => out.destroy(error));
         data.pipe(out);
       },
-      (error: Error) => out.destroy(error),
+      () => out.destroy(),
     );
     return out;
   }
@@ -376,9 +381,14 @@ export class StreamingArchive implements IndexedArchive {
     wake?.();
   }
 
+  /**
+   * reject fails whoever waits for an entry. Until its first bytes are known, the reader learns
+   * of the failure from head(), and the streams it was given end without an error event that
+   * nobody listens to yet.
+   */
   private reject(held: Held, error: Error): void {
     held.headKnown.reject(error);
     held.placed.reject(error);
-    for (const out of held.waiters) out.destroy(error);
+    for (const out of held.waiters) out.destroy(held.head ? error : undefined);
   }
 }
