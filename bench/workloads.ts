@@ -69,9 +69,8 @@ export async function layerFromTree(
 /** randomLayer is a layer holding one file of random bytes, which no compressor can shrink. */
 export function randomLayer(cache: string, name: string, megabytes: number): Promise<BuiltLayer> {
   return layerFromTree(cache, name, async (root) => {
-    await execa('head', ['-c', String(megabytes * 1_000_000), '/dev/urandom'], {
-      stdout: { file: join(root, `${name}.bin`) },
-    });
+    const file = join(root, `${name}.bin`);
+    await execa('sh', ['-c', `head -c ${megabytes * 1_000_000} /dev/urandom > "${file}"`]);
   });
 }
 
