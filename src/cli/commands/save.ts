@@ -132,15 +132,18 @@ export const registerSave: Register = (program, run) => {
       const compression = await outputCompression(output, options.compress);
       const platforms = platformChoice(options, false);
       const images = names.map(parseImageArgument);
-      const source = await openSources(context, images, options.from as string | undefined, pull);
       // The archive writer loads tar and execa; only save needs them.
       const { ArchiveWriter } = await import('../../stores/archive/archive-writer.js');
+      // The output is opened first, so that a path that cannot take an archive (a folder)
+      // fails before anything is read.
       const writer =
         output === '-'
           ? ArchiveWriter.toStream(process.stdout, { compression })
           : await ArchiveWriter.toFile(output, { compression });
       const progress = createProgress(context.output);
       try {
+        const from = options.from as string | undefined;
+        const source = await openSources(context, images, from, pull);
         const summary = await copyImages(
           source,
           writer,

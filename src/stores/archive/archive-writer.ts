@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { rename, rm } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 
 import { IntegrityError, NotFoundError, UnsupportedError } from '../../core/errors.js';
@@ -15,7 +13,8 @@ import type {
   Store,
 } from '../../core/store.js';
 import { blobPath, planArchiveLayout } from './archive-layout.js';
-import { createOutputSink, type OutputCompression } from './output-sink.js';
+import { openOutputFile } from './output-file.js';
+import { createOutputSink, type OutputCompression, type OutputSink } from './output-sink.js';
 import { TarWriter } from './tar-writer.js';
 
 /** compressionForPath tells the compression an output file's name asks for. */
@@ -39,6 +38,7 @@ function writeOnly(location: string): UnsupportedError {
  */
 export class ArchiveWriter implements Store, OrderedSink {
   private tar?: TarWriter;
+  private sink?: OutputSink;
   private readonly planned: PlannedImage[] = [];
   private readonly written = new Set<string>();
   private pending: Descriptor[] = [];
@@ -48,28 +48,19 @@ export class ArchiveWriter implements Store, OrderedSink {
     private readonly output: Writable,
     private readonly compression: OutputCompression,
     private readonly files?: { temp: string; target: string },
+    private readonly owned = false,
   ) {}
 
-  /** toFile writes the archive to a path; compression from the name unless given. */
+  /**
+   * toFile writes the archive to a path (see openOutputFile for links, devices and FIFOs);
+   * compression from the name unless given.
+   */
   static async toFile(
     path: string,
     options: { compression?: OutputCompression },
   ): Promise<ArchiveWriter> {
-    const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-    let file: FileHandle;
-    try {
-      file = await open(temp, 'wx');
-    } catch (error) {
-      throw new NotFoundError(
-        'ARCHIVE_OUTPUT_INVALID',
-        `cannot write ${path}: ${(error as Error).message}`,
-        {
-          hint: 'check that the folder exists and is writable',
-          cause: error,
-        },
-      );
-    }
-    const output = file.createWriteStream();
+    const file = await openOutputFile(path);
+    const output = file.handle.createWriteStream();
     // Writes and the final flush report failures themselves; a write still in flight when an
     // aborted save destroys the file must not become an uncaught error.
     output.on('error', () => {});
@@ -77,7 +68,8 @@ export class ArchiveWriter implements Store, OrderedSink {
       `archive:${path}`,
       output,
       options.compression ?? compressionForPath(path),
-      { temp, target: path },
+      file.kind === 'file' ? { temp: file.temp, target: file.target } : undefined,
+      true,
     );
   }
 
@@ -92,8 +84,8 @@ export class ArchiveWriter implements Store, OrderedSink {
 
   async beginImages(images: PlannedImage[]): Promise<Descriptor[]> {
     if (this.tar) throw new UnsupportedError('ARCHIVE_BEGUN', `${this.location} was already begun`);
-    const owned = this.files !== undefined;
-    this.tar = new TarWriter(createOutputSink(this.output, this.compression, owned));
+    this.sink = createOutputSink(this.output, this.compression, this.owned);
+    this.tar = new TarWriter(this.sink);
     this.planned.push(...images);
     const layout = planArchiveLayout(images);
     for (const file of layout.files) await this.tar.addFile(file.path, file.bytes);
@@ -171,10 +163,11 @@ export class ArchiveWriter implements Store, OrderedSink {
     if (this.files) await rename(this.files.temp, this.files.target);
   }
 
+  /** abort stops the compressor (if any), closes a file it opened and removes its temp file. */
   async abort(): Promise<void> {
-    if (!this.files) return;
-    this.output.destroy();
-    await rm(this.files.temp, { force: true });
+    this.sink?.destroy();
+    if (this.owned) this.output.destroy();
+    if (this.files) await rm(this.files.temp, { force: true });
   }
 
   private async beginEmpty(): Promise<TarWriter> {

@@ -83,19 +83,29 @@ class GzipSink implements OutputSink {
   }
 }
 
-/** ZstdSink pipes the tar through the system zstd program. */
+/**
+ * ZstdSink pipes the tar through the system zstd program. Its output is streamed, never
+ * buffered (execa would otherwise keep every compressed byte, and print them in its error).
+ */
 class ZstdSink implements OutputSink {
   private readonly process = execa('zstd', ['-q', '-c', '-3'], {
     stdin: 'pipe',
     stdout: 'pipe',
     stderr: 'ignore',
+    buffer: false,
   });
   private readonly copied: Promise<void>;
+  private readonly exited: Promise<unknown>;
 
   constructor(
     private readonly output: Writable,
     private readonly owned: boolean,
   ) {
+    // A killed or failed zstd rejects these; finish() awaits them, and after destroy() nobody
+    // waits, so neither may become an unhandled rejection.
+    this.exited = Promise.resolve(this.process);
+    this.exited.catch(() => {});
+    this.process.stdin.on('error', () => {});
     this.copied = (async () => {
       for await (const chunk of this.process.stdout) await writeTo(this.output, chunk as Buffer);
     })();
@@ -108,13 +118,16 @@ class ZstdSink implements OutputSink {
 
   async finish(): Promise<void> {
     this.process.stdin.end();
-    await this.process;
+    await this.exited;
     await this.copied;
     await endStream(this.output, this.owned);
   }
 
+  /** destroy kills zstd at once and closes its pipes, so nothing keeps the process alive. */
   destroy(): void {
-    this.process.kill();
+    this.process.kill('SIGKILL');
+    this.process.stdin.destroy();
+    this.process.stdout.destroy();
     if (this.owned) this.output.destroy();
   }
 }
