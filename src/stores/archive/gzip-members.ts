@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import * as zlib from 'node:zlib';
 
 /** How a run of bytes goes into one gzip member. */
@@ -22,11 +23,10 @@ function deflateMember(out: WriteTo, level: number): Member {
   // The member's output is awaited in end(); a failure surfaces there.
   done.catch(() => {});
   return {
-    write: (chunk) =>
-      new Promise((resolve, reject) => {
-        if (gzip.write(chunk)) resolve();
-        else gzip.once('drain', resolve).once('error', reject);
-      }),
+    write: async (chunk) => {
+      // events.once removes both of its listeners whichever fires, so none pile up per write.
+      if (!gzip.write(chunk)) await once(gzip, 'drain');
+    },
     end: async () => {
       gzip.end();
       await done;
