@@ -42,7 +42,40 @@ export function createDecompressor(kind: StreamCompression): Duplex {
   if (kind === 'none') return new PassThrough();
   if (kind === 'gzip') return createGunzip();
   const [file, ...args] = programs[kind];
-  return execa(file!, args, { stdin: 'pipe', stdout: 'pipe', stderr: 'ignore' }).duplex();
+  // stderr is kept so that a failure says whether the input ended early (see isTruncation).
+  return execa(file!, args, { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' }).duplex();
+}
+
+/**
+ * isTruncation tells a decompressor's failure for an input that ends too early (zlib's
+ * Z_BUF_ERROR, "premature end" from zstd, xz and bzip2) from one for damaged data.
+ */
+export function isTruncation(error: Error): boolean {
+  if ((error as NodeJS.ErrnoException).code === 'Z_BUF_ERROR') return true;
+  return /premature end|unexpected end|truncated/i.test(error.message);
+}
+
+/**
+ * decompressionFailure is the error for an archive that does not decompress: truncated when
+ * its compressed data ends early, corrupt otherwise.
+ */
+export function decompressionFailure(
+  error: Error,
+  compression: StreamCompression,
+  what: string,
+): IntegrityError {
+  if (error instanceof IntegrityError) return error;
+  if (isTruncation(error)) {
+    return new IntegrityError(
+      'ARCHIVE_TRUNCATED',
+      `${what} ends before its ${compression} data does`,
+      { cause: error, hint: 'the file is incomplete; copy or download it again' },
+    );
+  }
+  return new IntegrityError('ARCHIVE_CORRUPT', `${what} does not decompress (${compression})`, {
+    cause: error,
+    hint: 'the file is damaged; copy or download it again',
+  });
 }
 
 /**
@@ -98,12 +131,7 @@ export function decompressStream(
   const bounded = new SizeLimit(limit, what);
   input.on('error', (error) => bounded.destroy(error));
   decompressor.on('error', (error) =>
-    bounded.destroy(
-      new IntegrityError('ARCHIVE_CORRUPT', `${what} does not decompress (${compression})`, {
-        cause: error,
-        hint: 'the file is truncated or damaged; copy or download it again',
-      }),
-    ),
+    bounded.destroy(decompressionFailure(error, compression, what)),
   );
   bounded.on('close', () => {
     input.destroy();

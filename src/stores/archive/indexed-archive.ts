@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 
-import { NotFoundError } from '../../core/errors.js';
+import { NotFoundError, UsageError } from '../../core/errors.js';
 import {
   decompressStream,
   detectStreamCompression,
@@ -241,6 +242,32 @@ class CompressedArchive implements IndexedArchive {
   }
 }
 
+/** openFailure says why an archive file cannot be opened. */
+function openFailure(path: string, error: NodeJS.ErrnoException): Error {
+  if (error.code === 'ENOENT') {
+    return new NotFoundError('ARCHIVE_NOT_FOUND', `${path} does not exist`, {
+      hint: 'check the file name',
+    });
+  }
+  if (error.code === 'EACCES' || error.code === 'EPERM') {
+    return new UsageError('ARCHIVE_UNREADABLE', `cannot read ${path}: permission denied`, {
+      cause: error,
+      hint: "check the file's permissions, or run as a user who may read it",
+    });
+  }
+  return error;
+}
+
+/** folderGiven is the error for a folder given where an archive file belongs. */
+function folderGiven(path: string): UsageError {
+  const layout = existsSync(join(path, 'oci-layout')) || existsSync(join(path, 'index.json'));
+  return new UsageError('ARCHIVE_IS_FOLDER', `${path} is a folder, not an archive file`, {
+    hint: layout
+      ? `it is an OCI layout: copy its images with regtool copy NAME --from dir:${path} --to STORE`
+      : 'give an archive file (a .tar, .tar.gz or .tar.zst written by docker save, podman, skopeo or regtool save)',
+  });
+}
+
 /**
  * openIndexedArchive indexes an archive file, telling its compression from its first bytes,
  * never from its name.
@@ -254,12 +281,11 @@ export async function openIndexedArchive(
   try {
     file = await open(path, 'r');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new NotFoundError('ARCHIVE_NOT_FOUND', `${what} does not exist`, {
-        hint: 'check the file name',
-      });
-    }
-    throw error;
+    throw openFailure(path, error as NodeJS.ErrnoException);
+  }
+  if ((await file.stat()).isDirectory()) {
+    await file.close();
+    throw folderGiven(path);
   }
   try {
     const compression = detectStreamCompression(await readMagic(file));

@@ -24,6 +24,11 @@ export interface TarSource {
   read(length: number): Promise<Buffer | undefined>;
   /** consume moves past `length` bytes, handing them to `onChunk` when given. */
   consume(length: number, onChunk?: (chunk: Buffer) => void): Promise<void>;
+  /**
+   * finish reads what follows the end-of-archive blocks, so that a decompressor reaches the
+   * end of its input and checks it (the gzip trailer's CRC and size).
+   */
+  finish?(): Promise<void>;
 }
 
 /** Reads data of the current entry; what it leaves unread is skipped by the walker. */
@@ -113,6 +118,11 @@ export class StreamTarSource implements TarSource {
       this.position += take.length;
     }
   }
+
+  async finish(): Promise<void> {
+    this.pending = Buffer.alloc(0);
+    for (let next = await this.chunks.next(); !next.done; next = await this.chunks.next());
+  }
 }
 
 const entryTypes: Record<string, TarEntry['type']> = {
@@ -135,6 +145,25 @@ function notTar(what: string, offset: number): UnsupportedError {
   });
 }
 
+/** parseHeader reads a tar header block; a block that is not one means the input is no tar. */
+function parseHeader(
+  block: Buffer,
+  what: string,
+  offset: number,
+  extended: HeaderData | undefined,
+  global: HeaderData | undefined,
+): Header {
+  let header: Header;
+  try {
+    header = new Header(block, 0, extended, global);
+  } catch {
+    // node-tar throws on fields it cannot decode (a bad base-256 number): not a tar header.
+    throw notTar(what, offset);
+  }
+  if (!header.cksumValid) throw notTar(what, offset);
+  return header;
+}
+
 async function readBody(source: TarSource, size: number): Promise<string> {
   const parts: Buffer[] = [];
   await source.consume(size, (chunk) => parts.push(Buffer.from(chunk)));
@@ -153,9 +182,11 @@ export async function walkTar(source: TarSource, what: string, visit: EntryVisit
   for (;;) {
     const start = source.position;
     const block = await source.read(BLOCK);
-    if (!block || block.every((byte) => byte === 0)) return;
-    const header = new Header(block, 0, extended, global);
-    if (!header.cksumValid) throw notTar(what, start);
+    if (!block || block.every((byte) => byte === 0)) {
+      await source.finish?.();
+      return;
+    }
+    const header = parseHeader(block, what, start, extended, global);
     const size = header.size ?? 0;
     const dataEnd = source.position + Math.ceil(size / BLOCK) * BLOCK;
     switch (header.type) {
