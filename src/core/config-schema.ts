@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import { isRegistryHost, isRepositoryPath } from './reference.js';
 import type { StoreAddress } from './store-address.js';
 
 /** The two ways images are laid out in a directory or a bucket. */
@@ -24,8 +25,20 @@ const dirEntry = z
   .object({ type: z.literal('dir'), path: z.string().min(1), layout: storeLayoutSchema.optional() })
   .strict();
 
+// The same rules as a registry:// address; the message never repeats the value, which may
+// hold user:password@.
 const registryEntry = z
-  .object({ type: z.literal('registry'), host: z.string().min(1), prefix: z.string().optional() })
+  .object({
+    type: z.literal('registry'),
+    host: z.string().refine(isRegistryHost, 'must be HOST or HOST:PORT, without credentials'),
+    prefix: z
+      .string()
+      .refine(
+        (prefix) => trimSlashes(prefix) === '' || isRepositoryPath(trimSlashes(prefix)),
+        'must be lowercase repository path components, e.g. team/images',
+      )
+      .optional(),
+  })
   .strict();
 
 const archiveEntry = z.object({ type: z.literal('archive'), path: z.string().min(1) }).strict();

@@ -162,3 +162,15 @@ export function tryParseReference(input: string): Reference | undefined {
     return undefined;
   }
 }
+
+/** isRepositoryPath tells whether text is repository path components (`team/app`) as Docker has them. */
+export function isRepositoryPath(text: string): boolean {
+  return pathPattern.test(text);
+}
+
+/** isRegistryHost tells whether text is a registry host with an optional port (1 to 65535). */
+export function isRegistryHost(text: string): boolean {
+  if (!domainPattern.test(text)) return false;
+  const port = /:(\d+)$/.exec(text);
+  return port === null || (Number(port[1]) >= 1 && Number(port[1]) <= 65535);
+}
