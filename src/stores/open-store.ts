@@ -75,7 +75,7 @@ export async function openStore(address: StoreAddress, options: OpenStoreOptions
     }
     case 'archive': {
       const { openArchiveStore } = await import('./archive/open-archive.js');
-      return openArchiveStore(address.path, options.mode, env);
+      return openArchiveStore(address.path, options.mode, env, options.logger);
     }
     case 'registry': {
       const { RegistryStore } = await import('./registry/registry-store.js');

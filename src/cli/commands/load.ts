@@ -154,6 +154,7 @@ export const registerLoad: Register = (program, run) => {
       const destination = await context.open(to, 'write', layoutOf(options));
       const reader = await ArchiveReader.open(input === '-' ? process.stdin : input, {
         spoolDir: spoolDirFor(destination),
+        logger: context.output.logger,
       });
       try {
         const images = await selectImages(reader, names);

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 
 import { DigestVerifier, verifyBytes } from '../../core/digest.js';
 import { NotFoundError, UnsupportedError } from '../../core/errors.js';
+import { silentLogger, type Logger } from '../../core/logger.js';
 import { parseManifest } from '../../core/manifest.js';
 import type { Reference } from '../../core/reference.js';
 import type { Descriptor } from '../../core/schemas.js';
@@ -29,6 +30,8 @@ export interface ArchiveReaderOptions {
   spoolDir?: string;
   /** What a stream is called in messages; `the archive on standard input` by default. */
   what?: string;
+  /** Where warnings about the archive go (names dropped or moved). */
+  logger?: Logger;
 }
 
 function readOnly(location: string): UnsupportedError {
@@ -61,16 +64,22 @@ export class ArchiveReader implements Store {
         spoolDir: options.spoolDir ?? tmpdir(),
         what: options.what ?? 'the archive on standard input',
       });
-      return new ArchiveReader('archive:-', archive, contents, limit);
+      return new ArchiveReader('archive:-', archive, contents, limit).warn(options.logger);
     }
     const archive = await openIndexedArchive(input, { limit });
     try {
       const contents = await readArchiveContents(archive);
-      return new ArchiveReader(`archive:${input}`, archive, contents, limit);
+      return new ArchiveReader(`archive:${input}`, archive, contents, limit).warn(options.logger);
     } catch (error) {
       await archive.close();
       throw error;
     }
+  }
+
+  /** warn tells the logger what reading the archive changed (names dropped or moved). */
+  private warn(logger: Logger = silentLogger): this {
+    for (const warning of this.contents.warnings) logger.warn(warning);
+    return this;
   }
 
   /** The archive's flavour, as told by its contents: `docker`, `oci`, `docker+oci`, `docker-legacy`. */

@@ -34,6 +34,8 @@ export interface ArchiveContents {
   flavour: string;
   images: ArchiveImage[];
   blobs: Map<string, ArchiveBlob>;
+  /** What the reader should be told: names that were dropped or moved, say. */
+  warnings: string[];
 }
 
 /** addBlob records a blob once; the first source seen is kept. */

@@ -3,6 +3,7 @@ import type { ArchiveContents, ArchiveImage } from './contents.js';
 import { addDockerImages, readDockerManifest } from './docker-flavour.js';
 import type { IndexedArchive } from './indexed-archive.js';
 import { addLegacyImages } from './legacy-flavour.js';
+import { settleNames } from './image-names.js';
 import { checkEntryPaths } from './links.js';
 import { addIndexImages, addLayoutBlobs } from './oci-flavour.js';
 
@@ -26,7 +27,7 @@ function describeTar(archive: IndexedArchive): string {
  */
 export async function readArchiveContents(archive: IndexedArchive): Promise<ArchiveContents> {
   checkEntryPaths(archive.entries.values(), archive.what);
-  const contents: ArchiveContents = { flavour: '', images: [], blobs: new Map() };
+  const contents: ArchiveContents = { flavour: '', images: [], blobs: new Map(), warnings: [] };
   const has = (path: string) => archive.entries.has(path);
   const flavours: string[] = [];
   addLayoutBlobs(archive, contents);
@@ -53,5 +54,6 @@ export async function readArchiveContents(archive: IndexedArchive): Promise<Arch
     );
   }
   contents.flavour = flavours.join('+');
+  settleNames(contents, archive.what);
   return contents;
 }

@@ -1,3 +1,4 @@
+import type { Logger } from '../../core/logger.js';
 import type { Store } from '../../core/store.js';
 import { ArchiveReader } from './archive-reader.js';
 import { ArchiveWriter } from './archive-writer.js';
@@ -10,7 +11,8 @@ export function openArchiveStore(
   path: string,
   mode: 'read' | 'write',
   env: NodeJS.ProcessEnv,
+  logger?: Logger,
 ): Promise<Store> {
-  if (mode === 'read') return ArchiveReader.open(path, { env });
+  if (mode === 'read') return ArchiveReader.open(path, { env, logger });
   return ArchiveWriter.toFile(path, {});
 }
