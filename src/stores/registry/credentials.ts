@@ -1,13 +1,13 @@
-import { UsageError } from '../../core/errors.js';
+import { AuthError, UsageError } from '../../core/errors.js';
 import { helperErase, helperGet, helperStore } from './credential-helper.js';
 import {
   authKeyFor,
+  authKeyHost,
   dockerConfigPath,
   findAuthKey,
   helperFor,
   readDockerConfig,
   writeDockerConfig,
-  type AuthEntry,
   type DockerConfig,
 } from './docker-config.js';
 
@@ -28,23 +28,48 @@ export function parseCreds(text: string): Credentials {
   return { username: text.slice(0, colon), password: text.slice(colon + 1) };
 }
 
-function fromAuthEntry(entry: AuthEntry | undefined): Credentials | undefined {
-  if (entry === undefined) return undefined;
-  if (entry.identitytoken) return { username: '<token>', password: entry.identitytoken };
-  if (entry.auth) {
-    const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon > 0) return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+const base64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** decodeAuth reads an `auth` value, USER:PASSWORD in base64; the value never reaches a message. */
+function decodeAuth(auth: unknown, path: string, key: string): Credentials {
+  const decoded =
+    typeof auth === 'string' && base64.test(auth.trim())
+      ? Buffer.from(auth.trim(), 'base64').toString('utf8')
+      : '';
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) {
+    throw new AuthError(
+      'AUTH_ENTRY_INVALID',
+      `the "auth" entry for ${key} in ${path} is not base64 of USER:PASSWORD`,
+      {
+        hint: `run regtool login ${authKeyHost(key)} again, or remove the entry`,
+      },
+    );
   }
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+function fromAuthEntry(
+  config: DockerConfig,
+  key: string | undefined,
+  path: string,
+): Credentials | undefined {
+  const entry = key === undefined ? undefined : config.auths?.[key];
+  if (entry === undefined || key === undefined) return undefined;
+  if (entry.identitytoken) return { username: '<token>', password: entry.identitytoken };
+  if (entry.auth !== undefined && entry.auth !== '') return decodeAuth(entry.auth, path, key);
   if (entry.username && entry.password)
     return { username: entry.username, password: entry.password };
   return undefined;
 }
 
-async function fromConfig(config: DockerConfig, host: string): Promise<Credentials | undefined> {
+async function fromConfig(
+  config: DockerConfig,
+  host: string,
+  path: string,
+): Promise<Credentials | undefined> {
   const helper = helperFor(config, host);
-  const key = findAuthKey(config.auths, host);
-  const inline = fromAuthEntry(key === undefined ? undefined : config.auths![key]);
+  const inline = fromAuthEntry(config, findAuthKey(config.auths, host), path);
   // A host-specific helper wins over the file; the global credsStore only fills gaps.
   const specific = helper !== undefined && helper !== config.credsStore;
   if (inline && !specific) return inline;
@@ -64,10 +89,12 @@ export async function lookupCredentials(
 ): Promise<Credentials | undefined> {
   if (creds !== undefined) return parseCreds(creds);
   if (env.REGISTRY_AUTH_FILE) {
-    const found = await fromConfig(await readDockerConfig(env.REGISTRY_AUTH_FILE), host);
+    const path = env.REGISTRY_AUTH_FILE;
+    const found = await fromConfig(await readDockerConfig(path), host, path);
     if (found) return found;
   }
-  return fromConfig(await readDockerConfig(dockerConfigPath(env)), host);
+  const path = dockerConfigPath(env);
+  return fromConfig(await readDockerConfig(path), host, path);
 }
 
 /** Where login put the credentials: a config file, or a credential helper. */
