@@ -74,7 +74,8 @@ export interface ImageDeleter {
 
 /** BlobPruner is a store that can remove blobs no name reaches any more. */
 export interface BlobPruner {
-  prune(): Promise<{ blobs: number; bytes: number }>;
+  /** prune returns the blobs (and bytes) removed, and the temporary files killed writers left. */
+  prune(): Promise<{ blobs: number; bytes: number; tempFiles: number }>;
 }
 
 /** ReferrerLister is a store that can list the manifests referring to one (signatures, SBOMs). */

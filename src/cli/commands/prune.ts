@@ -21,7 +21,9 @@ export const registerPrune: Register = (program, run) => {
         const result = await store.prune();
         context.output.result(
           result,
-          () => `removed ${result.blobs} blobs (${formatBytes(result.bytes)})`,
+          () =>
+            `removed ${result.blobs} blobs (${formatBytes(result.bytes)})` +
+            (result.tempFiles > 0 ? ` and ${result.tempFiles} temporary files` : ''),
         );
       }),
     );

@@ -18,6 +18,7 @@ import type {
   Store,
 } from '../../core/store.js';
 import { isManifestDescriptor, walkManifests } from '../../core/walk.js';
+import { removeTempFiles, STALE_TEMP_MS } from './temp-files.js';
 import {
   readIndex,
   REF_NAME,
@@ -194,7 +195,7 @@ export class LayoutStore implements Store, ImageDeleter, BlobPruner {
     return descriptor;
   }
 
-  async prune(): Promise<{ blobs: number; bytes: number }> {
+  async prune(): Promise<{ blobs: number; bytes: number; tempFiles: number }> {
     const index = await readIndex(this.dir);
     const keep = new Set<string>();
     for (const root of index.manifests) {
@@ -223,8 +224,8 @@ export class LayoutStore implements Store, ImageDeleter, BlobPruner {
         blobs += 1;
       }
     }
-    await rm(join(this.dir, TEMP_DIR), { recursive: true, force: true });
-    return { blobs, bytes };
+    const tempFiles = await removeTempFiles(join(this.dir, TEMP_DIR));
+    return { blobs, bytes, tempFiles };
   }
 
   async close(): Promise<void> {
@@ -251,6 +252,8 @@ export class LayoutStore implements Store, ImageDeleter, BlobPruner {
         this.createdDir = true;
       }
       await mkdir(join(this.dir, TEMP_DIR), { recursive: true });
+      // What a killed writer left; a live writer's files are recent and stay.
+      await removeTempFiles(join(this.dir, TEMP_DIR), STALE_TEMP_MS);
       await mkdir(join(this.dir, 'blobs', 'sha256'), { recursive: true });
       try {
         await access(join(this.dir, 'oci-layout'));
