@@ -6,11 +6,12 @@ import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 
+import { sha256Digest } from '../../src/core/digest.js';
 import { copyImages } from '../../src/copy/copy-images.js';
 import { ArchiveReader } from '../../src/stores/archive/archive-reader.js';
 import { LayoutStore } from '../../src/stores/layout/layout-store.js';
 import { tempDir } from '../helpers/cli.js';
-import { twoImageDockerArchive, writeTemp } from './build.js';
+import { makeConfig, makeTar, twoImageDockerArchive, writeTemp } from './build.js';
 import { requestsFor } from './helpers.js';
 
 /** openError opens a file (or, with stdin, streams it) and returns the error it fails with. */
@@ -124,5 +125,24 @@ describe('foreign input', () => {
     const error = await openError(layout);
     expect(error).toMatchObject({ code: 'ARCHIVE_IS_FOLDER' });
     expect(String(error.hint)).toContain(`--from dir:${layout}`);
+  });
+});
+
+describe('an empty layer file', () => {
+  it('is not a layer: even a layer with no files is a tar of end blocks', async () => {
+    const config = makeConfig([sha256Digest(Buffer.alloc(0))]);
+    const hex = sha256Digest(config).slice(7);
+    const manifest = [{ Config: `${hex}.json`, RepoTags: ['empty:1'], Layers: ['l/layer.tar'] }];
+    const path = writeTemp(
+      'empty-layer.tar',
+      makeTar([
+        { path: `${hex}.json`, data: config },
+        { path: 'l/layer.tar', data: '' },
+        { path: 'manifest.json', data: JSON.stringify(manifest) },
+      ]),
+    );
+    const error = await openError(path);
+    expect(error).toMatchObject({ code: 'ARCHIVE_ENTRY_INVALID', exitCode: 5 });
+    expect(String(error.message)).toContain('l/layer.tar');
   });
 });

@@ -46,6 +46,14 @@ async function describeLayer(
   entry: TarEntry,
   diffId: string,
 ): Promise<{ descriptor: Omit<Descriptor, 'mediaType'>; compression: 'none' | 'gzip' | 'zstd' }> {
+  // Even a layer with no files is a tar (its end-of-archive blocks): an empty file is none.
+  if (entry.size === 0) {
+    throw new IntegrityError(
+      'ARCHIVE_ENTRY_INVALID',
+      `${archive.what}: layer "${entry.path}" is an empty file, not a tar`,
+      { hint: 'the archive is damaged or was written by a broken tool; write it again' },
+    );
+  }
   const compression = detectStreamCompression(await archive.head(entry));
   if (compression === 'xz' || compression === 'bzip2') {
     throw new UnsupportedError(
