@@ -20,20 +20,29 @@ function shortDigest(digest: string): string {
   return digest.replace(/^sha256:/, '').slice(0, 12);
 }
 
-/**
- * createProgress renders copy events: an ora spinner on a terminal, one line per blob
- * elsewhere, nothing with -q or --json. `stop` ends the spinner.
- */
-export function createProgress(output: Output): { onEvent: EventSink; stop: () => void } {
-  if (output.options.quiet || output.options.json) return { onEvent: () => {}, stop: () => {} };
-  if (process.stderr.isTTY) return spinnerProgress(output);
-  return { onEvent: (event) => lineProgress(output, event), stop: () => {} };
+/** inStore appends the destination store to a line, so that a copy says where it went. */
+function inStore(line: string, destination: string | undefined): string {
+  return destination === undefined ? line : `${line} (${destination})`;
 }
 
-function lineProgress(output: Output, event: CopyEvent): void {
+/**
+ * createProgress renders copy events: an ora spinner on a terminal, one line per blob
+ * elsewhere, nothing with -q or --json. `destination` (the target store's location) is named
+ * beside each image's target. `stop` ends the spinner.
+ */
+export function createProgress(
+  output: Output,
+  destination?: string,
+): { onEvent: EventSink; stop: () => void } {
+  if (output.options.quiet || output.options.json) return { onEvent: () => {}, stop: () => {} };
+  if (process.stderr.isTTY) return spinnerProgress(output, destination);
+  return { onEvent: (event) => lineProgress(output, event, destination), stop: () => {} };
+}
+
+function lineProgress(output: Output, event: CopyEvent, destination?: string): void {
   switch (event.type) {
     case 'image-start':
-      output.note(`copying ${event.source} -> ${event.target}`);
+      output.note(inStore(`copying ${event.source} -> ${event.target}`, destination));
       break;
     case 'blob-done':
       output.note(
@@ -47,7 +56,10 @@ function lineProgress(output: Output, event: CopyEvent): void {
       break;
     case 'image-done':
       output.note(
-        `${event.upToDate ? 'up to date' : 'copied'}: ${event.target} ${event.descriptor.digest}`,
+        inStore(
+          `${event.upToDate ? 'up to date' : 'copied'}: ${event.target} ${event.descriptor.digest}`,
+          destination,
+        ),
       );
       break;
     case 'warning':
@@ -58,7 +70,10 @@ function lineProgress(output: Output, event: CopyEvent): void {
   }
 }
 
-function spinnerProgress(output: Output): { onEvent: EventSink; stop: () => void } {
+function spinnerProgress(
+  output: Output,
+  destination?: string,
+): { onEvent: EventSink; stop: () => void } {
   let spinner: Ora | undefined;
   // ora is loaded only for a terminal; until it is there, progress is simply not drawn.
   let makeSpinner: typeof import('ora').default | undefined;
@@ -87,7 +102,7 @@ function spinnerProgress(output: Output): { onEvent: EventSink; stop: () => void
   const onEvent: EventSink = (event) => {
     switch (event.type) {
       case 'image-start':
-        label = `${event.source} -> ${event.target}`;
+        label = inStore(`${event.source} -> ${event.target}`, destination);
         render(label);
         break;
       case 'blob-start':
@@ -104,7 +119,9 @@ function spinnerProgress(output: Output): { onEvent: EventSink; stop: () => void
         render(label);
         break;
       case 'image-done':
-        spinner?.succeed(`${event.upToDate ? 'up to date' : 'copied'}: ${event.target}`);
+        spinner?.succeed(
+          inStore(`${event.upToDate ? 'up to date' : 'copied'}: ${event.target}`, destination),
+        );
         spinner = undefined;
         break;
       case 'warning':

@@ -48,7 +48,7 @@ export const registerCopy: Register = (program, run) => {
           : undefined);
       context.registry = { ...shared, creds: (options.toCreds as string) ?? shared.creds };
       const to = await context.open(toAddress, 'write', layoutOf(options));
-      const progress = createProgress(context.output);
+      const progress = createProgress(context.output, to.location);
       const copyOptions = {
         platforms: platformChoice(options, true),
         jobs: options.jobs as number,
@@ -71,7 +71,7 @@ export const registerCopy: Register = (program, run) => {
           ? await copyReferrers(from, to, image, copyOptions)
           : [];
         const summary = mergeSummaries([copied, ...referrers]);
-        context.output.result(summary, () => renderSummary(summary));
+        context.output.result(summary, () => renderSummary(summary, to.location));
       } finally {
         progress.stop();
       }

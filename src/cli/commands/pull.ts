@@ -44,7 +44,7 @@ export const registerPull: Register = (program, run) => {
       useRegistryOptions(context, options);
       const images = names.map(parseImageArgument);
       const to = await context.open(options.to as string | undefined, 'write', layoutOf(options));
-      const progress = createProgress(context.output);
+      const progress = createProgress(context.output, to.location);
       const summaries: CopySummary[] = [];
       try {
         for (const [domain, group] of groupByRegistry(images)) {
@@ -67,7 +67,7 @@ export const registerPull: Register = (program, run) => {
         progress.stop();
       }
       const summary = mergeSummaries(summaries);
-      context.output.result(summary, () => renderSummary(summary));
+      context.output.result(summary, () => renderSummary(summary, to.location));
     }),
   );
 };
