@@ -3,6 +3,7 @@ import type { ArchiveContents, ArchiveImage } from './contents.js';
 import { addDockerImages, readDockerManifest } from './docker-flavour.js';
 import type { IndexedArchive } from './indexed-archive.js';
 import { addLegacyImages } from './legacy-flavour.js';
+import { folderView, imageFolder } from './image-folder.js';
 import { settleNames } from './image-names.js';
 import { checkEntryPaths } from './links.js';
 import { addIndexImages, addLayoutBlobs } from './oci-flavour.js';
@@ -23,10 +24,17 @@ function describeTar(archive: IndexedArchive): string {
 /**
  * readArchiveContents tells an archive's flavour from what it holds, never from its name:
  * an OCI layout (index.json), Docker's manifest.json, both at once, or a pre-1.10 archive
- * with only `repositories` and v1 layer folders.
+ * with only `repositories` and v1 layer folders; or any of these tarred with the one folder
+ * that holds them.
  */
 export async function readArchiveContents(archive: IndexedArchive): Promise<ArchiveContents> {
   checkEntryPaths(archive.entries.values(), archive.what);
+  const folder = imageFolder(archive);
+  return readTopContents(folder === undefined ? archive : folderView(archive, folder));
+}
+
+/** readTopContents reads an archive whose image files are at its top. */
+async function readTopContents(archive: IndexedArchive): Promise<ArchiveContents> {
   const contents: ArchiveContents = { flavour: '', images: [], blobs: new Map(), warnings: [] };
   const has = (path: string) => archive.entries.has(path);
   const flavours: string[] = [];
