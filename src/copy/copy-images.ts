@@ -61,21 +61,25 @@ export async function copyImages(
     const target = destination.locate(request.target ?? request.source);
     emit({ type: 'image-start', source: sourceRef, target });
     const root = await source.resolve(sourceRef, request.asTyped);
-    const plan = await planImage(source, sourceRef, root, platforms);
-    if (await isUpToDate(destination, target, plan.root)) {
+    const upToDate = (descriptor: Descriptor) => {
       summary.images.push({
         source: `${sourceRef}`,
         target: `${target}`,
-        digest: plan.root.digest,
+        digest: descriptor.digest,
         upToDate: true,
       });
-      emit({
-        type: 'image-done',
-        source: sourceRef,
-        target,
-        descriptor: plan.root,
-        upToDate: true,
-      });
+      emit({ type: 'image-done', source: sourceRef, target, descriptor, upToDate: true });
+    };
+    // Ask the destination first: when it already names the source's root, the copy costs
+    // these two manifest lookups and nothing else.
+    const existing = await destinationDigest(destination, target);
+    if (existing === root.digest) {
+      upToDate(root);
+      continue;
+    }
+    const plan = await planImage(source, sourceRef, root, platforms);
+    if (existing === plan.root.digest) {
+      upToDate(plan.root);
       continue;
     }
     plans.push({ plan, target, source: sourceRef });
@@ -140,17 +144,16 @@ function checkAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new InterruptedError();
 }
 
-async function isUpToDate(
+/** destinationDigest is the digest the destination names the target by, if it names it. */
+async function destinationDigest(
   destination: Store,
   target: Reference,
-  root: Descriptor,
-): Promise<boolean> {
-  if (target.tag === undefined) return false;
+): Promise<string | undefined> {
+  if (target.tag === undefined) return undefined;
   try {
-    const existing = await destination.resolve(target);
-    return existing.digest === root.digest;
+    return (await destination.resolve(target)).digest;
   } catch (error) {
-    if (error instanceof NotFoundError) return false;
+    if (error instanceof NotFoundError) return undefined;
     throw error;
   }
 }
