@@ -51,6 +51,9 @@ const certificateCodes =
 const tlsCodes =
   /^(ERR_SSL|ERR_TLS|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|EPROTO$|HOSTNAME_MISMATCH)/;
 
+/** The endpoint (scheme) and challenge found for each registry host, once per process. */
+const pings = new Map<string, Promise<{ base: URL; challenge?: string | string[] }>>();
+
 /**
  * RegistryClient speaks to one registry: it finds the endpoint (HTTPS, or HTTP where allowed)
  * by pinging /v2/, authenticates each request for its scopes, and turns transport failures
@@ -140,14 +143,29 @@ export class RegistryClient {
   }
 
   private async ping(): Promise<URL> {
+    // Two stores on one registry (a copy between repositories) share one ping per process.
+    const key = `${this.apiHost} ${this.options.insecure ?? false}`;
+    let found = pings.get(key);
+    if (!found) {
+      found = this.findEndpoint();
+      pings.set(key, found);
+      found.catch(() => pings.delete(key));
+    }
+    const { base, challenge } = await found;
+    if (challenge !== undefined) this.auth.learn(challenge);
+    return base;
+  }
+
+  private async findEndpoint(): Promise<{ base: URL; challenge?: string | string[] }> {
     let failure: unknown;
     for (const scheme of schemesToTry(this.apiHost, this.options.insecure ?? false)) {
       const base = new URL(`${scheme}://${this.apiHost}/`);
       try {
         const response = await this.http.send({ method: 'GET', url: new URL('/v2/', base) });
         await response.body.dump();
-        if (response.status === 401) this.auth.learn(response.headers['www-authenticate']);
-        return base;
+        const challenge =
+          response.status === 401 ? response.headers['www-authenticate'] : undefined;
+        return { base, challenge };
       } catch (error) {
         if (error instanceof RegtoolError) throw error;
         // A refused certificate says more than the plain-HTTP attempt that follows it.
