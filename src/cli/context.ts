@@ -64,7 +64,8 @@ export class Context {
   /** discard aborts every opened store, leaving nothing half-written. */
   async discard(): Promise<void> {
     const stores = this.opened.splice(0).reverse();
-    await Promise.allSettled(stores.map((store) => store.abort()));
+    const reason = this.signal.aborted ? 'interrupted' : 'failed';
+    await Promise.allSettled(stores.map((store) => store.abort(reason)));
   }
 
   checkAborted(): void {

@@ -18,6 +18,9 @@ export interface ManifestContent {
   mediaType?: string;
 }
 
+/** Why a store's writes are discarded: the command failed, or it was interrupted. */
+export type AbortReason = 'failed' | 'interrupted';
+
 /**
  * Store is what every place images live implements: content-addressed blobs and manifests,
  * and names that point at manifests. Repositories are full names (`docker.io/library/busybox`)
@@ -58,8 +61,12 @@ export interface Store {
   /** close commits what was written (an index, an archive) atomically. */
   close(): Promise<void>;
 
-  /** abort discards what was written since the store was opened, leaving nothing half-made. */
-  abort(): Promise<void>;
+  /**
+   * abort discards what was written since the store was opened, leaving nothing half-made.
+   * After a failure the store is left exactly as it was; after an interruption a store may
+   * keep blobs it has already verified, so that running the command again resumes.
+   */
+  abort(reason?: AbortReason): Promise<void>;
 }
 
 /** BlobMounter is a store that can link a blob from another repository without moving bytes. */

@@ -10,7 +10,7 @@ import { sha256Digest } from '../../src/core/digest.js';
 import { MediaType } from '../../src/core/media-types.js';
 import { parseReference } from '../../src/core/reference.js';
 import { LayoutStore } from '../../src/stores/layout/layout-store.js';
-import { projectRoot, tempDir } from '../helpers/cli.js';
+import { projectRoot, runRegtool, tempDir } from '../helpers/cli.js';
 
 /** A layout holding one image with a layer big enough that a copy takes a while. */
 async function bigImageLayout(megabytes: number): Promise<string> {
@@ -60,25 +60,14 @@ async function bigImageLayout(megabytes: number): Promise<string> {
 }
 
 describe('Ctrl-C', () => {
-  it('exits 130 and leaves nothing half-written', async () => {
+  it('exits 130, leaves nothing half-written, and a re-run finishes the copy', async () => {
     const source = await bigImageLayout(400);
     const target = join(tempDir(), 'target');
-    const child = execa(
-      'node',
-      [
-        join(projectRoot, 'bin/regtool'),
-        'copy',
-        'big:1',
-        '--from',
-        `dir:${source}`,
-        '--to',
-        `dir:${target}`,
-      ],
-      {
-        reject: false,
-        env: { NO_COLOR: '1' },
-      },
-    );
+    const copy = ['copy', 'big:1', '--from', `dir:${source}`, '--to', `dir:${target}`];
+    const child = execa('node', [join(projectRoot, 'bin/regtool'), ...copy], {
+      reject: false,
+      env: { NO_COLOR: '1' },
+    });
     for (let i = 0; i < 200 && !existsSync(join(target, '.regtool-tmp')); i += 1) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
@@ -86,6 +75,12 @@ describe('Ctrl-C', () => {
     const result = await child;
     expect(result.exitCode, String(result.stderr)).toBe(130);
     expect(String(result.stderr)).toContain('INTERRUPTED');
-    expect(existsSync(target) ? readdirSync(target) : []).toEqual([]);
+    const temp = join(target, '.regtool-tmp');
+    expect(existsSync(temp) ? readdirSync(temp) : []).toEqual([]);
+    const listed = await runRegtool(['--json', 'ls', `dir:${target}`]);
+    expect(JSON.parse(listed.stdout).images).toEqual([]);
+    const again = await runRegtool(['--json', ...copy]);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect((await runRegtool(['verify', `dir:${target}`])).exitCode).toBe(0);
   });
 });

@@ -11,6 +11,7 @@ import { parseManifest } from '../../core/manifest.js';
 import { tryParseReference, type Reference } from '../../core/reference.js';
 import type { Descriptor } from '../../core/schemas.js';
 import type {
+  AbortReason,
   BlobPruner,
   ImageDeleter,
   ImageEntry,
@@ -234,8 +235,14 @@ export class LayoutStore implements Store, ImageDeleter, BlobPruner {
     this.created.length = 0;
   }
 
-  async abort(): Promise<void> {
+  async abort(reason: AbortReason = 'failed'): Promise<void> {
     this.changes.length = 0;
+    // Verified blobs are whole and named by their digest: after Ctrl-C they stay (without a
+    // name pointing at them), so the same command run again moves only what is missing.
+    if (reason === 'interrupted') {
+      this.created.length = 0;
+      return;
+    }
     if (this.createdDir) {
       await rm(this.dir, { recursive: true, force: true });
       return;
