@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 
 import type { Context } from './context.js';
 
-/** addRegistryOptions adds --creds, --insecure and --ca-cert to a command that talks to registries. */
+/**
+ * addRegistryOptions adds --creds, --insecure and --ca-cert to a command that talks to registries.
+ */
 export function addRegistryOptions(command: Command): Command {
   return command
     .option(

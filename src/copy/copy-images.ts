@@ -248,7 +248,8 @@ class BlobMover {
     });
     content.on('error', (error) => counter.destroy(error));
     // The destination may await something before it starts reading; an error in between must
-    // not crash the process. It stays on `counter.errored`, where the destination's pipeline finds it.
+    // not crash the process. It stays on `counter.errored`, where the destination's pipeline finds
+    // it.
     counter.on('error', () => {});
     const onAbort = () => content.destroy(new InterruptedError());
     this.options.signal?.addEventListener('abort', onAbort, { once: true });

@@ -21,7 +21,10 @@ export interface MigrateOptions {
   signal?: AbortSignal;
 }
 
-/** What happened to one image: `to-move` in a dry run; `not-held` when the destination cannot name it. */
+/**
+ * What happened to one image: `to-move` in a dry run; `not-held` when the destination cannot name
+ * it.
+ */
 export type MigrateStatus = 'moved' | 'up-to-date' | 'to-move' | 'not-held' | 'failed';
 
 export interface MigratedImage {

@@ -19,7 +19,9 @@ const archAliases: Record<string, string> = {
   armel: 'arm',
 };
 
-/** normalizePlatform brings a platform to canonical form: arm64/v8 is arm64, arm alone is arm/v7. */
+/**
+ * normalizePlatform brings a platform to canonical form: arm64/v8 is arm64, arm alone is arm/v7.
+ */
 export function normalizePlatform(platform: PlatformSpec): PlatformSpec {
   const os = platform.os.toLowerCase() === 'macos' ? 'darwin' : platform.os.toLowerCase();
   const rawArch = platform.architecture.toLowerCase();

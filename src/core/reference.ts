@@ -163,7 +163,10 @@ export function tryParseReference(input: string): Reference | undefined {
   }
 }
 
-/** isRepositoryPath tells whether text is repository path components (`team/app`) as Docker has them. */
+/**
+ * isRepositoryPath tells whether text is repository path components (`team/app`) as Docker has
+ * them.
+ */
 export function isRepositoryPath(text: string): boolean {
   return pathPattern.test(text);
 }

@@ -43,7 +43,10 @@ export interface Store {
 
   hasBlob(repository: string, descriptor: Descriptor): Promise<boolean>;
 
-  /** getBlob returns a stream that fails with an IntegrityError if the bytes disagree with the descriptor. */
+  /**
+   * getBlob returns a stream that fails with an IntegrityError if the bytes disagree with the
+   * descriptor.
+   */
   getBlob(repository: string, descriptor: Descriptor): Promise<Readable>;
 
   /** putBlob stores a blob only once its bytes are verified against the descriptor. */

@@ -17,7 +17,9 @@ import { createProgress } from '../progress.js';
 import { addRegistryOptions, useRegistryOptions } from '../registry-options.js';
 import type { Register } from './index.js';
 
-/** The repository an unnamed image is filed under; its name has no tag, so stores keep it unnamed. */
+/**
+ * The repository an unnamed image is filed under; its name has no tag, so stores keep it unnamed.
+ */
 const UNNAMED = parseReference('untagged', { defaultTag: false });
 
 /** selectImages picks images by name, by `@N` (their position) or by manifest or config digest. */
@@ -134,7 +136,9 @@ function spoolDirFor(destination: Store): string | undefined {
   return dir;
 }
 
-/** `regtool load -i FILE|- [NAME...] [--to S] [--tag NAME]`: images from an archive into a store. */
+/**
+ * `regtool load -i FILE|- [NAME...] [--to S] [--tag NAME]`: images from an archive into a store.
+ */
 export const registerLoad: Register = (program, run) => {
   const command = program
     .command('load')

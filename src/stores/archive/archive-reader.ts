@@ -82,7 +82,9 @@ export class ArchiveReader implements Store {
     return this;
   }
 
-  /** The archive's flavour, as told by its contents: `docker`, `oci`, `docker+oci`, `docker-legacy`. */
+  /**
+   * The archive's flavour, as told by its contents: `docker`, `oci`, `docker+oci`, `docker-legacy`.
+   */
   get flavour(): string {
     return this.contents.flavour;
   }
