@@ -437,7 +437,7 @@ describe('benchmarks', () => {
       },
       [
         {
-          label: 'tar | gzip -1',
+          label: 'tar \\| gzip -1',
           command: ['sh', '-c', `tar -cf - -C ${home} . | gzip -1 > ${out}/y.tar.gz`],
         },
       ],
@@ -457,7 +457,7 @@ describe('benchmarks', () => {
             `${mbps(result.regtool.seconds).toFixed(0)} MB/s`,
           ],
           [
-            'tar | gzip -1 of the same store',
+            'tar \\| gzip -1 of the same store',
             formatSeconds(result.anchors[0]!.seconds),
             `${mbps(result.anchors[0]!.seconds).toFixed(0)} MB/s`,
           ],
