@@ -6,9 +6,16 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 
 import { startCeph, startRegistry, type CephPeer, type RegistryPeer } from '../test/peers/index.js';
 import { projectRoot } from '../test/helpers/cli.js';
-import { startCountingProxy } from './count-proxy.js';
+import { countingProxy } from '../test/s3/s3-helpers.js';
 import { compare, medianOf, timeOnce, type Timed } from './measure.js';
-import { formatRatio, formatSeconds, machineLine, table, type Row } from './report.js';
+import {
+  comparisonTable,
+  formatRatio,
+  formatSeconds,
+  machineLine,
+  table,
+  type Row,
+} from './report.js';
 import {
   busyboxLayer,
   debianLayer,
@@ -180,23 +187,7 @@ describe('benchmarks', () => {
       '',
       `Three images that share a 200 MB layer (${((await uniqueBytes()) / 1e6).toFixed(1)} MB unique), from the Distribution registry into archives. regtool writes one archive; skopeo writes one per image.`,
       '',
-      table(
-        ['tool', 'median', 'regtool / tool', 'peak RSS'],
-        [
-          [
-            'regtool save',
-            formatSeconds(result.regtool.seconds),
-            '',
-            `${result.regtool.peakRssMb.toFixed(0)} MB`,
-          ],
-          ...result.anchors.map((a) => [
-            a.label,
-            formatSeconds(a.seconds),
-            formatRatio(result.regtool.seconds / a.seconds),
-            `${a.peakRssMb.toFixed(0)} MB`,
-          ]),
-        ],
-      ),
+      comparisonTable('regtool save', result),
       '',
     );
     target(
@@ -261,23 +252,7 @@ describe('benchmarks', () => {
       '',
       'The same three images, from one archive into fresh repositories of the Distribution registry. skopeo reads only uncompressed docker archives, so it gets the `.tar`; regtool gets the `.tar.gz`.',
       '',
-      table(
-        ['tool', 'median', 'regtool / tool', 'peak RSS'],
-        [
-          [
-            'regtool load',
-            formatSeconds(result.regtool.seconds),
-            '',
-            `${result.regtool.peakRssMb.toFixed(0)} MB`,
-          ],
-          ...result.anchors.map((a) => [
-            a.label,
-            formatSeconds(a.seconds),
-            formatRatio(result.regtool.seconds / a.seconds),
-            `${a.peakRssMb.toFixed(0)} MB`,
-          ]),
-        ],
-      ),
+      comparisonTable('regtool load', result),
       '',
     );
     target(
@@ -509,9 +484,9 @@ describe('benchmarks', () => {
   });
 
   it('requests for a copy and a migrate with nothing to do', async () => {
-    const proxy = await startCountingProxy({ host: '127.0.0.1', port: registry.port });
+    const proxy = await countingProxy(`http://${R}`);
     try {
-      const P = proxy.address;
+      const P = new URL(proxy.endpoint).host;
       const copies = apps.map((a) => a.replace(R, P));
       const copy = (image: string) =>
         execa('node', [
@@ -522,9 +497,9 @@ describe('benchmarks', () => {
           image.replace('/bench/', '/noop/'),
         ]);
       for (const image of copies) await copy(image);
-      proxy.reset();
+      proxy.count = 0;
       for (const image of copies) await copy(image);
-      const perCopy = proxy.count() / copies.length;
+      const perCopy = proxy.count / copies.length;
       await execa('node', [
         join(projectRoot, 'bin/regtool'),
         '-q',
@@ -536,7 +511,7 @@ describe('benchmarks', () => {
         '--include',
         'bench/app*',
       ]);
-      proxy.reset();
+      proxy.count = 0;
       await execa('node', [
         join(projectRoot, 'bin/regtool'),
         '-q',
@@ -548,7 +523,7 @@ describe('benchmarks', () => {
         '--include',
         'bench/app*',
       ]);
-      const migrate = proxy.count();
+      const migrate = proxy.count;
       sections.push(
         '## Requests when there is nothing to do',
         '',

@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import type { Comparison } from './measure.js';
 
 /** One row of a results table. */
 export type Row = Array<string | number>;
@@ -23,4 +24,21 @@ export async function machineLine(): Promise<string> {
   const memory = (await execa('sh', ['-c', "free -m | awk '/^Mem:/ {print $2}'"])).stdout.trim();
   const skopeo = (await execa('skopeo', ['--version'])).stdout.trim();
   return `${cores} cores, ${memory} MB of memory, Node ${process.versions.node}, ${skopeo}`;
+}
+
+/** comparisonTable shows regtool's median beside each anchor's, with the ratio and memory. */
+export function comparisonTable(regtoolLabel: string, result: Comparison): string {
+  const memory = (megabytes: number) => `${megabytes.toFixed(0)} MB`;
+  return table(
+    ['tool', 'median', 'regtool / tool', 'peak RSS'],
+    [
+      [regtoolLabel, formatSeconds(result.regtool.seconds), '', memory(result.regtool.peakRssMb)],
+      ...result.anchors.map((anchor) => [
+        anchor.label,
+        formatSeconds(anchor.seconds),
+        formatRatio(result.regtool.seconds / anchor.seconds),
+        memory(anchor.peakRssMb),
+      ]),
+    ],
+  );
 }

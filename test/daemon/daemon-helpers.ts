@@ -36,7 +36,7 @@ export async function rootfsTar(content: string | Buffer): Promise<Buffer> {
   try {
     await writeFile(join(dir, 'hello'), content);
     const parts: Buffer[] = [];
-    for await (const chunk of create({ cwd: dir, portable: true }, ['hello']) as Readable) {
+    for await (const chunk of create({ cwd: dir, portable: true }, ['hello']) as unknown as Readable) {
       parts.push(chunk as Buffer);
     }
     return Buffer.concat(parts);

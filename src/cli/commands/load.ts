@@ -7,13 +7,13 @@ import { parseManifest } from '../../core/manifest.js';
 import { parseReference, tryParseReference, type Reference } from '../../core/reference.js';
 import { parseStoreAddress } from '../../core/store-address.js';
 import type { Store } from '../../core/store.js';
-import { copyImages, type CopyRequest } from '../../copy/copy-images.js';
+import type { CopyRequest } from '../../copy/copy-images.js';
 import { ArchiveReader } from '../../stores/archive/archive-reader.js';
 import type { ArchiveImage } from '../../stores/archive/contents.js';
 import { LayoutStore } from '../../stores/layout/layout-store.js';
 import { layoutOf, layoutOption } from '../layout-option.js';
-import { addPlatformOptions, jobsOption, platformChoice } from '../options.js';
-import { createProgress } from '../progress.js';
+import { withCopy } from '../copy-with-progress.js';
+import { addPlatformOptions, jobsOption } from '../options.js';
 import { addRegistryOptions, useRegistryOptions } from '../registry-options.js';
 import type { Register } from './index.js';
 
@@ -166,17 +166,9 @@ export const registerLoad: Register = (program, run) => {
         const requests = images.map((image) =>
           requestFor(image, tagged.includes(image) ? tag : undefined),
         );
-        const progress = createProgress(context.output);
-        try {
-          await copyImages(reader, destination, requests, {
-            platforms: platformChoice(options, true),
-            jobs: options.jobs as number,
-            onEvent: progress.onEvent,
-            signal: context.signal,
-          });
-        } finally {
-          progress.stop();
-        }
+        await withCopy(context, options, { allPlatforms: true }, (copy) =>
+          copy(reader, destination, requests),
+        );
         const loaded = await describeLoaded(reader, images, requests);
         context.output.result({ source: reader.location, flavour: reader.flavour, loaded }, () =>
           loaded.map(renderLoaded).join('\n'),

@@ -1,9 +1,9 @@
 import type { StoreAddress } from '../../core/store-address.js';
-import { copyImages, type CopySummary } from '../../copy/copy-images.js';
+import type { CopySummary } from '../../copy/copy-images.js';
 import { parseImageArgument, type ImageArgument } from '../context.js';
 import { layoutOf, layoutOption } from '../layout-option.js';
-import { addPlatformOptions, jobsOption, platformChoice } from '../options.js';
-import { createProgress } from '../progress.js';
+import { requestsFor, withCopy } from '../copy-with-progress.js';
+import { addPlatformOptions, jobsOption } from '../options.js';
 import { addRegistryOptions, useRegistryOptions } from '../registry-options.js';
 import { renderSummary } from '../summary.js';
 import type { Register } from './index.js';
@@ -44,28 +44,19 @@ export const registerPull: Register = (program, run) => {
       useRegistryOptions(context, options);
       const images = names.map(parseImageArgument);
       const to = await context.open(options.to as string | undefined, 'write', layoutOf(options));
-      const progress = createProgress(context.output, to.location);
-      const summaries: CopySummary[] = [];
-      try {
-        for (const [domain, group] of groupByRegistry(images)) {
-          const address: StoreAddress = { kind: 'registry', host: domain, prefix: '' };
-          const from = await context.open(address, 'read');
-          const requests = group.map((image) => ({
-            source: image.reference,
-            asTyped: image.asTyped,
-          }));
-          summaries.push(
-            await copyImages(from, to, requests, {
-              platforms: platformChoice(options, false),
-              jobs: options.jobs as number,
-              onEvent: progress.onEvent,
-              signal: context.signal,
-            }),
-          );
-        }
-      } finally {
-        progress.stop();
-      }
+      const summaries = await withCopy(
+        context,
+        options,
+        { allPlatforms: false, destination: to.location },
+        async (copy) => {
+          const done: CopySummary[] = [];
+          for (const [domain, group] of groupByRegistry(images)) {
+            const address: StoreAddress = { kind: 'registry', host: domain, prefix: '' };
+            done.push(await copy(await context.open(address, 'read'), to, requestsFor(group)));
+          }
+          return done;
+        },
+      );
       const summary = mergeSummaries(summaries);
       context.output.result(summary, () => renderSummary(summary, to.location));
     }),

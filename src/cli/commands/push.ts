@@ -1,8 +1,8 @@
 import type { StoreAddress } from '../../core/store-address.js';
-import { copyImages, type CopySummary } from '../../copy/copy-images.js';
+import type { CopySummary } from '../../copy/copy-images.js';
 import { parseImageArgument } from '../context.js';
-import { addPlatformOptions, jobsOption, platformChoice } from '../options.js';
-import { createProgress } from '../progress.js';
+import { requestsFor, withCopy } from '../copy-with-progress.js';
+import { addPlatformOptions, jobsOption } from '../options.js';
 import { addRegistryOptions, useRegistryOptions } from '../registry-options.js';
 import { renderSummary } from '../summary.js';
 import type { Register } from './index.js';
@@ -28,30 +28,16 @@ export const registerPush: Register = (program, run) => {
       const groups = options.to
         ? new Map([[options.to as string, images]])
         : groupByRegistry(images);
-      const progress = createProgress(context.output);
-      const summaries: CopySummary[] = [];
-      try {
+      const summaries = await withCopy(context, options, { allPlatforms: true }, async (copy) => {
+        const done: CopySummary[] = [];
         for (const [target, group] of groups) {
           const address: string | StoreAddress = options.to
             ? target
             : { kind: 'registry', host: target, prefix: '' };
-          const to = await context.open(address, 'write');
-          const requests = group.map((image) => ({
-            source: image.reference,
-            asTyped: image.asTyped,
-          }));
-          summaries.push(
-            await copyImages(from, to, requests, {
-              platforms: platformChoice(options, true),
-              jobs: options.jobs as number,
-              onEvent: progress.onEvent,
-              signal: context.signal,
-            }),
-          );
+          done.push(await copy(from, await context.open(address, 'write'), requestsFor(group)));
         }
-      } finally {
-        progress.stop();
-      }
+        return done;
+      });
       const summary = mergeSummaries(summaries);
       context.output.result(summary, () => renderSummary(summary));
     }),
