@@ -1,6 +1,7 @@
 /** Reading archives through the store interface, as load and save do. */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 
 import { execa } from 'execa';
 
@@ -30,12 +31,19 @@ export function requestsFor(reader: ArchiveReader): CopyRequest[] {
   );
 }
 
-/** loadInto copies every image of an archive into a layout, committing or aborting it. */
-export async function loadInto(path: string, dir = join(tempDir(), 'store')) {
-  const reader = await ArchiveReader.open(path);
+/**
+ * loadInto copies every image of an archive, a file or a stream, into a layout, committing or
+ * aborting it.
+ */
+export async function loadInto(
+  input: string | Readable,
+  dir = join(tempDir(), 'store'),
+  options: { spoolDir?: string; jobs?: number } = {},
+) {
+  const reader = await ArchiveReader.open(input, { spoolDir: options.spoolDir });
   const layout = new LayoutStore(dir);
   try {
-    await copyImages(reader, layout, requestsFor(reader));
+    await copyImages(reader, layout, requestsFor(reader), { jobs: options.jobs });
     await layout.close();
   } catch (error) {
     await layout.abort();
@@ -43,7 +51,7 @@ export async function loadInto(path: string, dir = join(tempDir(), 'store')) {
   } finally {
     await reader.close();
   }
-  return { dir, layout, images: reader.images, flavour: reader.flavour };
+  return { dir, layout, reader, images: reader.images, flavour: reader.flavour };
 }
 
 /** saveFrom writes images of a store to an archive file. */

@@ -28,11 +28,12 @@ export function copyWritable(from: string): string {
 /** runRegtool runs the built CLI and returns its exit code and output; it never throws. */
 export async function runRegtool(
   args: string[],
-  options: { env?: Record<string, string>; input?: string } = {},
+  options: { env?: Record<string, string>; input?: string; inputFile?: string } = {},
 ) {
   const result = await execa('node', [join(projectRoot, 'bin/regtool'), ...args], {
     env: { NO_COLOR: '1', ...options.env },
     input: options.input,
+    inputFile: options.inputFile,
     reject: false,
     timeout: 120_000,
   });

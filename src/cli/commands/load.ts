@@ -126,8 +126,9 @@ function imagesToTag(
 }
 
 /**
- * spoolDirFor keeps an archive read from standard input on the destination's own file system
- * when the destination is a directory: the nearest folder of it that exists.
+ * spoolDirFor keeps what is spooled from an archive read in one pass (standard input, or a
+ * compressed file) on the destination's own file system when the destination is a directory:
+ * the nearest folder of it that exists.
  */
 function spoolDirFor(destination: Store): string | undefined {
   if (!(destination instanceof LayoutStore)) return undefined;
@@ -158,6 +159,7 @@ export const registerLoad: Register = (program, run) => {
       const destination = await context.open(to, 'write', layoutOf(options));
       const reader = await ArchiveReader.open(input === '-' ? process.stdin : input, {
         spoolDir: spoolDirFor(destination),
+        once: true,
         logger: context.output.logger,
       });
       try {

@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { Readable } from 'node:stream';
 
@@ -17,17 +18,28 @@ import {
 } from './contents.js';
 import { DiffIdCheck } from './diff-id-check.js';
 import { readArchiveContents } from './flavour.js';
-import { openIndexedArchive, type IndexedArchive } from './indexed-archive.js';
+import {
+  archiveFileCompression,
+  openIndexedArchive,
+  type IndexedArchive,
+} from './indexed-archive.js';
 import { StreamingArchive } from './streaming-archive.js';
 
 /** How an archive is opened for reading. */
 export interface ArchiveReaderOptions {
   env?: NodeJS.ProcessEnv;
   /**
-   * Where entries of a stream (stdin) that arrive before they are asked for are spooled: best
+   * Where entries of a stream (stdin, or a compressed file read `once`) that arrive before they
+   * are asked for are spooled: best
    * the destination's own temporary space; the system's temporary directory by default.
    */
   spoolDir?: string;
+  /**
+   * The archive is read once, as a copy reads it: a compressed file is then read in one
+   * streaming pass, spooling to `spoolDir` what arrives before it is asked for, rather than
+   * decompressed again for each entry asked for out of order.
+   */
+  once?: boolean;
   /** What a stream is called in messages; `the archive on standard input` by default. */
   what?: string;
   /** Where warnings about the archive go (names dropped or moved). */
@@ -65,6 +77,16 @@ export class ArchiveReader implements Store {
         what: options.what ?? 'the archive on standard input',
       });
       return new ArchiveReader('archive:-', archive, contents, limit).warn(options.logger);
+    }
+    if (options.once && (await archiveFileCompression(input)) !== 'none') {
+      const { archive, contents } = await StreamingArchive.open(createReadStream(input), {
+        limit,
+        spoolDir: options.spoolDir ?? tmpdir(),
+        what: input,
+        rereadHint:
+          'decompress it first (gunzip, zstd -d, xz -d or bzip2 -d) and read the plain tar',
+      });
+      return new ArchiveReader(`archive:${input}`, archive, contents, limit).warn(options.logger);
     }
     const archive = await openIndexedArchive(input, { limit });
     try {

@@ -268,15 +268,8 @@ function folderGiven(path: string): UsageError {
   });
 }
 
-/**
- * openIndexedArchive indexes an archive file, telling its compression from its first bytes,
- * never from its name.
- */
-export async function openIndexedArchive(
-  path: string,
-  options: OpenArchiveOptions,
-): Promise<IndexedArchive> {
-  const what = path;
+/** openArchiveFile opens an archive file, refusing a folder or a file it may not read. */
+async function openArchiveFile(path: string): Promise<FileHandle> {
   let file: FileHandle;
   try {
     file = await open(path, 'r');
@@ -287,6 +280,29 @@ export async function openIndexedArchive(
     await file.close();
     throw folderGiven(path);
   }
+  return file;
+}
+
+/** archiveFileCompression tells how an archive file is compressed, from its first bytes. */
+export async function archiveFileCompression(path: string): Promise<StreamCompression> {
+  const file = await openArchiveFile(path);
+  try {
+    return detectStreamCompression(await readMagic(file));
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * openIndexedArchive indexes an archive file, telling its compression from its first bytes,
+ * never from its name.
+ */
+export async function openIndexedArchive(
+  path: string,
+  options: OpenArchiveOptions,
+): Promise<IndexedArchive> {
+  const what = path;
+  const file = await openArchiveFile(path);
   try {
     const compression = detectStreamCompression(await readMagic(file));
     if (compression === 'none') {

@@ -4,7 +4,7 @@ import { IntegrityError, NotFoundError } from '../../core/errors.js';
 import type { TarEntry } from './tar-index.js';
 
 /** How many links one lookup may follow before it is called a loop. */
-const MAX_LINKS = 32;
+export const MAX_LINKS = 32;
 
 function unsafe(what: string, path: string, why: string): IntegrityError {
   return new IntegrityError('ARCHIVE_UNSAFE_PATH', `${what}: entry "${path}" ${why}`, {
@@ -65,15 +65,30 @@ export function findEntry(
     }
     if (seen.includes(current)) break;
     seen.push(current);
-    const target =
-      entry.type === 'symlink'
-        ? posix.join(posix.dirname(current), entry.linkpath)
-        : entry.linkpath;
-    if (entry.linkpath.startsWith('/'))
-      throw unsafe(what, current, 'is a link to an absolute path');
-    current = archivePath(target, what);
+    current = linkTarget(entry, what);
   }
-  throw new IntegrityError('ARCHIVE_LINK_LOOP', `${what}: links loop at "${seen.join('" -> "')}"`, {
-    hint: 'the archive is damaged; write it again',
-  });
+  throw linkLoop(what, seen);
+}
+
+/**
+ * linkTarget is the path a link entry names: relative to the link's folder for a symbolic
+ * link, to the archive's root for a hard link. A target outside the archive is an error.
+ */
+export function linkTarget(link: TarEntry, what: string): string {
+  const linkpath = link.linkpath ?? '';
+  if (linkpath.startsWith('/')) throw unsafe(what, link.path, 'is a link to an absolute path');
+  const target =
+    link.type === 'symlink' ? posix.join(posix.dirname(link.path), linkpath) : linkpath;
+  return archivePath(target, what);
+}
+
+/** linkLoop is the error for links that lead back to themselves, or too many links in a row. */
+export function linkLoop(what: string, paths: string[]): IntegrityError {
+  return new IntegrityError(
+    'ARCHIVE_LINK_LOOP',
+    `${what}: links loop at "${paths.join('" -> "')}"`,
+    {
+      hint: 'the archive is damaged; write it again',
+    },
+  );
 }

@@ -22,7 +22,7 @@ import {
   KEEP_TOTAL_BYTES,
   type IndexedArchive,
 } from './indexed-archive.js';
-import { checkEntryPaths } from './links.js';
+import { checkEntryPaths, linkLoop, linkTarget, MAX_LINKS } from './links.js';
 import { eachSlice, firstBytes, SpoolFolder } from './spool-folder.js';
 import { StreamTarSource, walkTar, type TarEntry, type TarSource } from './tar-index.js';
 
@@ -32,6 +32,8 @@ export interface StreamingOptions {
   /** The folder the spool folder is made in. */
   spoolDir: string;
   what: string;
+  /** What to do instead when a second read is needed; by default, save the stream to a file. */
+  rereadHint?: string;
 }
 
 /**
@@ -48,6 +50,8 @@ export class StreamingArchive implements IndexedArchive {
   private readonly contents = deferred<ArchiveContents>();
   private readonly spool: SpoolFolder;
   private needed = new Set<string>();
+  /** Paths that went by after the images were known, unneeded; their data was not kept. */
+  private readonly passed = new Set<string>();
   private published = false;
   private attempting = false;
   private attemptedAt = -1;
@@ -56,6 +60,8 @@ export class StreamingArchive implements IndexedArchive {
   private wake?: () => void;
   private parsing = Promise.resolve();
 
+  private readonly rereadHint: string;
+
   private constructor(
     readonly what: string,
     readonly compression: StreamCompression,
@@ -63,8 +69,10 @@ export class StreamingArchive implements IndexedArchive {
     spoolDir: string,
     private readonly input: Readable,
     private readonly plain: Readable,
+    rereadHint: string | undefined,
   ) {
     this.spool = new SpoolFolder(spoolDir);
+    this.rereadHint = rereadHint ?? 'save the archive to a file and read that';
   }
 
   /** open starts reading a stream and waits until the images it holds are known. */
@@ -79,6 +87,7 @@ export class StreamingArchive implements IndexedArchive {
       options.spoolDir,
       input,
       plain,
+      options.rereadHint,
     );
     archive.parsing = archive.run();
     try {
@@ -136,7 +145,7 @@ export class StreamingArchive implements IndexedArchive {
         throw new UnsupportedError(
           'ARCHIVE_STREAM_REREAD',
           `${this.what}: "${entry.path}" was asked for twice, and a stream is read once`,
-          { hint: 'save the archive to a file and read that' },
+          { hint: this.rereadHint },
         );
     }
   }
@@ -188,16 +197,80 @@ export class StreamingArchive implements IndexedArchive {
         { hint: 'the archive is damaged or crafted; write it again' },
       );
     }
-    if (!held || !this.needed.has(entry.path)) return;
-    if (entry.type !== 'file') {
-      // TODO(#3): follow links that come after the metadata of a streamed archive.
-      throw new UnsupportedError(
-        'ARCHIVE_STREAM_LATE_LINK',
-        `${this.what}: "${entry.path}" is a link after the image metadata, which is not supported yet on a stream`,
-        { hint: 'save the archive to a file and load that' },
-      );
+    if (!held || !this.needed.has(entry.path)) {
+      this.passed.add(entry.path);
+      return;
     }
-    return this.serve(held, tar, entry.size);
+    if (entry.type === 'file') return this.serve(held, tar, entry.size);
+    if (entry.type === 'symlink' || entry.type === 'hardlink') return this.followLate(held, entry);
+    throw new IntegrityError(
+      'ARCHIVE_ENTRY_INVALID',
+      `${this.what}: "${entry.path}" is not a file`,
+      {
+        hint: 'the archive is damaged; write it again',
+      },
+    );
+  }
+
+  /**
+   * followLate takes a link that arrives where the images need a file. Its target's data is
+   * handed on from where it is: memory, a spool file, or the target's own arrival later in the
+   * stream. A target the stream has already passed by cannot be read again.
+   */
+  private async followLate(held: Held, link: TarEntry): Promise<void> {
+    const chain = [link.path];
+    let path = linkTarget(link, this.what);
+    for (;;) {
+      if (chain.includes(path) || chain.length > MAX_LINKS)
+        throw linkLoop(this.what, [...chain, path]);
+      const target = this.held.get(path);
+      if (target === undefined && !this.passed.has(path)) {
+        // Not arrived yet: its arrival feeds whoever asks for the link.
+        this.held.set(path, held);
+        this.needed.add(path);
+        return;
+      }
+      if (target === held) throw linkLoop(this.what, [...chain, path]);
+      if (target === undefined || target.state === 'gone') throw this.passedBy(link, path);
+      if (target.entry.type === 'symlink' || target.entry.type === 'hardlink') {
+        chain.push(path);
+        path = linkTarget(target.entry, this.what);
+        continue;
+      }
+      if (target.state === 'pending') return this.share(held, target);
+      await target.placed.promise;
+      return this.copyHeld(held, target);
+    }
+  }
+
+  /** share hands whoever waits for a link over to its target, which has not arrived yet. */
+  private share(link: Held, target: Held): void {
+    target.waiters.push(...link.waiters);
+    link.waiters = [];
+    target.headKnown.promise.then(link.headKnown.resolve, link.headKnown.reject);
+    target.placed.promise.then(link.placed.resolve, link.placed.reject);
+    this.held.set(link.entry.path, target);
+  }
+
+  /** copyHeld gives a link its target's data, kept in memory or in a spool file. */
+  private copyHeld(link: Held, target: Held): void {
+    const { state, bytes, file, head, digest } = target;
+    Object.assign(link, { state, bytes, file, head, digest });
+    link.headKnown.resolve(head ?? bytes!.subarray(0, MAGIC_LENGTH));
+    link.placed.resolve();
+    for (const out of link.waiters.splice(0)) {
+      const data = this.stream(link.entry);
+      data.on('error', (error) => out.destroy(error));
+      data.pipe(out);
+    }
+  }
+
+  private passedBy(link: TarEntry, path: string): UnsupportedError {
+    return new UnsupportedError(
+      'ARCHIVE_STREAM_LINK_BACK',
+      `${this.what}: "${link.path}" links back to "${path}", which the stream has already passed`,
+      { hint: `it is read in one pass: ${this.rereadHint}` },
+    );
   }
 
   /** record notes an entry that arrives before the images are known; the last of a path wins. */
