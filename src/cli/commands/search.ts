@@ -1,50 +1,107 @@
-import { UnsupportedError } from '../../core/errors.js';
+import { Option } from 'commander';
+
+import { UsageError } from '../../core/errors.js';
+import { searchDockerHub, type HubSearchMatch } from '../../stores/registry/hub-search.js';
+import type { Context } from '../context.js';
 import { addRegistryOptions, useRegistryOptions } from '../registry-options.js';
 import type { Register } from './index.js';
 import { asRegistry } from './tags.js';
 
-interface Match {
+interface CatalogMatch {
   repository: string;
   /** Tags that match the word; every tag when the repository name matches. */
   tags: string[];
 }
 
-/** `regtool search WORD --from registry://HOST`: repositories and tags that contain WORD. */
+function limitOption(): Option {
+  return new Option(
+    '--limit <n>',
+    'show at most N matches (default: 25 from Docker Hub, 100 at most; all from a catalog)',
+  ).argParser((value) => {
+    const limit = Number(value);
+    if (!Number.isInteger(limit) || limit < 1) {
+      throw new UsageError('USAGE', `--limit must be a whole number above 0, not "${value}"`, {
+        hint: 'give the number of matches to show, e.g. --limit 10',
+      });
+    }
+    return limit;
+  });
+}
+
+/** oneLine keeps a description from the network on one line, without terminal controls. */
+function oneLine(text: string): string {
+  return text.replace(/[\s\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
+}
+
+function renderHubMatches(matches: HubSearchMatch[], word: string): string {
+  if (matches.length === 0) return `no repository on Docker Hub matches "${word}"`;
+  const width = Math.max(4, ...matches.map((m) => m.repository.length));
+  const starWidth = Math.max(5, ...matches.map((m) => String(m.stars).length));
+  const row = (name: string, stars: string, official: string, description: string) =>
+    [name.padEnd(width), stars.padStart(starWidth), official.padEnd(8), description]
+      .join('  ')
+      .trimEnd();
+  const lines = [row('NAME', 'STARS', 'OFFICIAL', 'DESCRIPTION')];
+  for (const m of matches) {
+    lines.push(
+      row(m.repository, String(m.stars), m.official ? '[OK]' : '', oneLine(m.description)),
+    );
+  }
+  return lines.join('\n');
+}
+
+async function searchHub(context: Context, word: string, limit: number | undefined) {
+  const matches = await searchDockerHub(word, {
+    ...context.registry,
+    limit,
+    logger: context.output.logger,
+    signal: context.signal,
+  });
+  context.output.result({ matches }, () => renderHubMatches(matches, word));
+}
+
+async function searchCatalog(
+  context: Context,
+  from: string,
+  word: string,
+  limit: number | undefined,
+) {
+  const store = asRegistry(await context.open(from, 'read'), 'search');
+  const needle = word.toLowerCase();
+  const matches: CatalogMatch[] = [];
+  for await (const path of store.repositories()) {
+    const tags: string[] = [];
+    for await (const tag of store.tags(path)) tags.push(tag);
+    const byName = path.toLowerCase().includes(needle);
+    const hits = byName ? tags : tags.filter((tag) => tag.toLowerCase().includes(needle));
+    if (byName || hits.length > 0)
+      matches.push({ repository: `${store.domain}/${path}`, tags: hits });
+    if (matches.length === limit) break;
+  }
+  context.output.result({ matches }, () =>
+    matches.map((m) => `${m.repository}${m.tags.length ? `  ${m.tags.join(' ')}` : ''}`).join('\n'),
+  );
+}
+
+/**
+ * `regtool search WORD`: repositories on Docker Hub, through its search API; with
+ * `--from registry://HOST`, repositories and tags of that registry's catalog that contain WORD.
+ */
 export const registerSearch: Register = (program, run) => {
   const command = program
     .command('search')
-    .description("find repositories and tags whose names contain a word, in a registry's catalog")
+    .description(
+      "find repositories on Docker Hub, or repositories and tags in a registry's catalog",
+    )
     .argument('<word>', 'the text to look for (case-insensitive)')
-    .option('--from <store>', 'the registry to search, registry://HOST[/PREFIX]');
+    .option('--from <store>', "search this registry's catalog instead, registry://HOST[/PREFIX]")
+    .addOption(limitOption());
   addRegistryOptions(command).action(
     run(async (context, [word], options) => {
       useRegistryOptions(context, options);
-      if (options.from === undefined) {
-        // TODO(#4): search Docker Hub through its own search API, which has no catalog.
-        throw new UnsupportedError(
-          'SEARCH_HUB_UNSUPPORTED',
-          'searching Docker Hub is not supported yet',
-          {
-            hint: 'search a registry by its catalog: regtool search WORD --from registry://HOST',
-          },
-        );
-      }
-      const store = asRegistry(await context.open(options.from as string, 'read'), 'search');
-      const needle = word!.toLowerCase();
-      const matches: Match[] = [];
-      for await (const path of store.repositories()) {
-        const tags: string[] = [];
-        for await (const tag of store.tags(path)) tags.push(tag);
-        const byName = path.toLowerCase().includes(needle);
-        const hits = byName ? tags : tags.filter((tag) => tag.toLowerCase().includes(needle));
-        if (byName || hits.length > 0)
-          matches.push({ repository: `${store.domain}/${path}`, tags: hits });
-      }
-      context.output.result({ matches }, () =>
-        matches
-          .map((m) => `${m.repository}${m.tags.length ? `  ${m.tags.join(' ')}` : ''}`)
-          .join('\n'),
-      );
+      const limit = options.limit as number | undefined;
+      if (options.from === undefined) await searchHub(context, word!, limit);
+      else await searchCatalog(context, options.from as string, word!, limit);
     }),
   );
 };
