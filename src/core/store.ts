@@ -12,6 +12,14 @@ export interface ImageEntry {
   name?: string;
 }
 
+/** What a listing may leave out, for a caller that wants only some images. */
+export interface ListFilter {
+  /** False when no image of the repository (a reference without a tag) is wanted. */
+  wantsRepository(repository: Reference): boolean;
+  /** False when the image of this name is not wanted, whatever its digest. */
+  wantsName(reference: Reference): boolean;
+}
+
 /** A manifest's exact bytes, with the media type the store gave for them. */
 export interface ManifestContent {
   bytes: Uint8Array;
@@ -58,8 +66,11 @@ export interface Store {
   /** tag points a name at a stored manifest; a reference without a tag records an unnamed image. */
   tag(reference: Reference, descriptor: Descriptor): Promise<void>;
 
-  /** listImages yields every named image. */
-  listImages(): AsyncIterable<ImageEntry>;
+  /**
+   * listImages yields every named image. A store whose listing costs requests per image may
+   * leave out what `filter` is sure not to want; the caller still filters what it gets.
+   */
+  listImages(filter?: ListFilter): AsyncIterable<ImageEntry>;
 
   /** close commits what was written (an index, an archive) atomically. */
   close(): Promise<void>;

@@ -159,22 +159,26 @@ async function copyEach(host: string, repositories: string[], target: string, co
 export interface CountingProxy {
   endpoint: string;
   count: number;
+  /** Each request as `METHOD /path?query`, in the order they came. */
+  requests: string[];
   close(): Promise<void>;
 }
 
 /**
  * countingProxy forwards every request to `target` unchanged (the Host header too, so SigV4
- * signatures stay valid) and counts them.
+ * signatures stay valid), counting and recording them.
  */
 export async function countingProxy(target: string): Promise<CountingProxy> {
   const upstream = new URL(target);
   const proxy: CountingProxy & { server?: Server } = {
     endpoint: '',
     count: 0,
+    requests: [],
     close: () => new Promise((resolve) => proxy.server!.close(() => resolve())),
   };
   proxy.server = createServer((incoming, outgoing) => {
     proxy.count += 1;
+    proxy.requests.push(`${incoming.method} ${incoming.url}`);
     const forwarded = request(
       {
         host: upstream.hostname,

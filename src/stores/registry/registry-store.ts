@@ -8,6 +8,7 @@ import type {
   BlobMounter,
   ImageDeleter,
   ImageEntry,
+  ListFilter,
   ManifestContent,
   Store,
 } from '../../core/store.js';
@@ -211,11 +212,12 @@ export class RegistryStore implements Store, BlobMounter, ImageDeleter {
     return listReferrers(this.client, this.pathOf(repository), digest);
   }
 
-  async *listImages(): AsyncIterable<ImageEntry> {
+  async *listImages(filter?: ListFilter): AsyncIterable<ImageEntry> {
     for await (const path of this.repositories()) {
+      if (filter && !filter.wantsRepository(new Reference(this.domain, path))) continue;
       for (const tag of await this.tagsOrNone(path)) {
         const reference = tryParseReference(`${this.domain}/${path}:${tag}`);
-        if (reference === undefined) continue;
+        if (reference === undefined || (filter && !filter.wantsName(reference))) continue;
         yield { reference, descriptor: await this.resolve(reference) };
       }
     }

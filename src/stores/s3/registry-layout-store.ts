@@ -5,7 +5,13 @@ import { NotFoundError } from '../../core/errors.js';
 import { parseManifest } from '../../core/manifest.js';
 import { DEFAULT_DOMAIN, Reference } from '../../core/reference.js';
 import type { Descriptor } from '../../core/schemas.js';
-import type { BlobMounter, ImageEntry, ManifestContent, Store } from '../../core/store.js';
+import type {
+  BlobMounter,
+  ImageEntry,
+  ListFilter,
+  ManifestContent,
+  Store,
+} from '../../core/store.js';
 import { openVerified, readVerified, writeVerified } from './blob-io.js';
 import type { ObjectStorage } from './object-storage.js';
 import {
@@ -107,11 +113,12 @@ export class RegistryLayoutStore implements Store, BlobMounter {
     this.pending.push({ repository, tag: reference.tag, digest: descriptor.digest });
   }
 
-  async *listImages(): AsyncIterable<ImageEntry> {
+  async *listImages(filter?: ListFilter): AsyncIterable<ImageEntry> {
     for await (const key of this.storage.list(REPOSITORIES_PREFIX)) {
       const found = parseTagCurrentKey(key);
       if (found === undefined) continue;
       const reference = new Reference(DEFAULT_DOMAIN, found.repository, found.tag);
+      if (filter && !filter.wantsName(reference)) continue;
       const descriptor = await this.resolve(reference);
       yield { reference, descriptor };
     }
