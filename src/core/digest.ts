@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 
 import { IntegrityError, UsageError } from './errors.js';
 
@@ -76,6 +76,22 @@ export function digestOf(bytes: Uint8Array, like?: string): Digest {
 export interface Expected {
   digest: string;
   size?: number;
+}
+
+/**
+ * verifying passes a stream through a DigestVerifier, unless it is known to verify itself
+ * (`verified`), as a store's getBlob stream does: then it is not hashed a second time.
+ */
+export function verifying(
+  content: Readable,
+  expected: Expected,
+  what: string,
+  verified = false,
+): Readable {
+  if (verified) return content;
+  const verifier = new DigestVerifier(expected, what);
+  content.on('error', (error: Error) => verifier.destroy(error));
+  return content.pipe(verifier);
 }
 
 /**

@@ -12,6 +12,15 @@ export interface ImageEntry {
   name?: string;
 }
 
+/** How putBlob takes its content. */
+export interface PutBlobOptions {
+  /**
+   * The content fails with an IntegrityError when it disagrees with the descriptor, as a
+   * store's getBlob stream does, so the store need not hash it again.
+   */
+  verified?: boolean;
+}
+
 /** What a listing may leave out, for a caller that wants only some images. */
 export interface ListFilter {
   /** False when no image of the repository (a reference without a tag) is wanted. */
@@ -58,7 +67,12 @@ export interface Store {
   getBlob(repository: string, descriptor: Descriptor): Promise<Readable>;
 
   /** putBlob stores a blob only once its bytes are verified against the descriptor. */
-  putBlob(repository: string, descriptor: Descriptor, content: Readable): Promise<void>;
+  putBlob(
+    repository: string,
+    descriptor: Descriptor,
+    content: Readable,
+    options?: PutBlobOptions,
+  ): Promise<void>;
 
   /** putManifest stores a manifest by digest; its blobs and children must already be stored. */
   putManifest(repository: string, descriptor: Descriptor, bytes: Uint8Array): Promise<void>;

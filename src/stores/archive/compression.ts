@@ -40,7 +40,7 @@ const programs: Record<'zstd' | 'xz' | 'bzip2', string[]> = {
  */
 export function createDecompressor(kind: StreamCompression): Duplex {
   if (kind === 'none') return new PassThrough();
-  if (kind === 'gzip') return createGunzip();
+  if (kind === 'gzip') return createGunzip({ chunkSize: 1 << 20 });
   const [file, ...args] = programs[kind];
   // stderr is kept so that a failure says whether the input ended early (see isTruncation).
   return execa(file!, args, { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' }).duplex();

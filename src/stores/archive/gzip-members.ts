@@ -52,14 +52,16 @@ function storedMember(out: WriteTo): Member {
       started = true;
       crc = crc32(chunk, crc);
       size += chunk.length;
+      // One write per chunk: a write per block would cost a system call per 64 KiB.
+      const parts: Buffer[] = [];
       for (let offset = 0; offset < chunk.length; offset += MAX_STORED_BLOCK) {
         const block = chunk.subarray(offset, offset + MAX_STORED_BLOCK);
         const header = Buffer.alloc(5);
         header.writeUInt16LE(block.length, 1);
         header.writeUInt16LE(~block.length & 0xffff, 3);
-        await out(header);
-        await out(block);
+        parts.push(header, block);
       }
+      await out(Buffer.concat(parts));
     },
     end: async () => {
       if (!started) await out(GZIP_HEADER);

@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-import { digestHex, DigestVerifier, splitDigest, verifyBytes } from '../../core/digest.js';
+import {
+  digestHex,
+  DigestVerifier,
+  splitDigest,
+  verifyBytes,
+  verifying,
+} from '../../core/digest.js';
 import { NotFoundError, UsageError } from '../../core/errors.js';
 import { parseManifest } from '../../core/manifest.js';
 import { tryParseReference, type Reference } from '../../core/reference.js';
@@ -16,6 +22,7 @@ import type {
   ImageDeleter,
   ImageEntry,
   ManifestContent,
+  PutBlobOptions,
   Store,
 } from '../../core/store.js';
 import { isManifestDescriptor, walkManifests } from '../../core/walk.js';
@@ -31,6 +38,8 @@ import {
 
 const LAYOUT_FILE = `${JSON.stringify({ imageLayoutVersion: '1.0.0' })}\n`;
 const TEMP_DIR = '.regtool-tmp';
+/** How much of a blob one read takes. */
+const READ_CHUNK = 1 << 20;
 
 function isMissing(error: unknown): boolean {
   return (error as NodeJS.ErrnoException).code === 'ENOENT';
@@ -126,12 +135,18 @@ export class LayoutStore implements Store, ImageDeleter, BlobPruner {
       throw error;
     }
     const verifier = new DigestVerifier(descriptor, `blob in ${this.location}`);
-    const file = createReadStream(path);
+    // Large reads: each read is a trip to the thread pool, and layers are read whole.
+    const file = createReadStream(path, { highWaterMark: READ_CHUNK });
     file.on('error', (error) => verifier.destroy(error));
     return file.pipe(verifier);
   }
 
-  async putBlob(_repository: string, descriptor: Descriptor, content: Readable): Promise<void> {
+  async putBlob(
+    _repository: string,
+    descriptor: Descriptor,
+    content: Readable,
+    options: PutBlobOptions = {},
+  ): Promise<void> {
     await this.prepare();
     const target = this.blobPath(descriptor.digest);
     if (await this.hasBlob(_repository, descriptor)) {
@@ -144,7 +159,8 @@ export class LayoutStore implements Store, ImageDeleter, BlobPruner {
       `${digestHex(descriptor.digest)}.${randomBytes(6).toString('hex')}`,
     );
     try {
-      await pipeline(content, new DigestVerifier(descriptor), createWriteStream(temp));
+      const checked = verifying(content, descriptor, 'blob', options.verified);
+      await pipeline(checked, createWriteStream(temp));
       await mkdir(join(target, '..'), { recursive: true });
       await rename(temp, target);
       this.created.push(target);

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 
 import { NotFoundError } from '../../core/errors.js';
 import { parseManifest, type ParsedManifest } from '../../core/manifest.js';
+import { verifying } from '../../core/digest.js';
 import { Reference, tryParseReference } from '../../core/reference.js';
 import type { Descriptor } from '../../core/schemas.js';
 import type {
@@ -10,6 +11,7 @@ import type {
   ImageEntry,
   ListFilter,
   ManifestContent,
+  PutBlobOptions,
   Store,
 } from '../../core/store.js';
 import { headBlob, mountBlob, openBlob } from './blobs.js';
@@ -126,12 +128,17 @@ export class RegistryStore implements Store, BlobMounter, ImageDeleter {
     );
   }
 
-  putBlob(repository: string, descriptor: Descriptor, content: Readable): Promise<void> {
+  putBlob(
+    repository: string,
+    descriptor: Descriptor,
+    content: Readable,
+    options: PutBlobOptions = {},
+  ): Promise<void> {
     return uploadBlob(
       this.client,
       this.pathOf(repository),
       descriptor,
-      content,
+      verifying(content, descriptor, this.blobName(repository, descriptor), options.verified),
       this.blobName(repository, descriptor),
     );
   }

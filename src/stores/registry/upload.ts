@@ -1,6 +1,5 @@
 import type { Readable } from 'node:stream';
 
-import { DigestVerifier } from '../../core/digest.js';
 import { IntegrityError, NetworkError, type RegtoolError } from '../../core/errors.js';
 import type { Descriptor } from '../../core/schemas.js';
 import { repositoryScope } from './auth.js';
@@ -161,8 +160,8 @@ async function uploadChunked(session: Session, reader: ChunkReader, first: Buffe
 }
 
 /**
- * uploadBlob pushes a blob, verifying it against its descriptor as it is read, so a corrupt
- * blob never completes an upload. A failed upload is cancelled.
+ * uploadBlob pushes a blob whose content fails when it disagrees with its descriptor (see
+ * verifying), so a corrupt blob never completes an upload. A failed upload is cancelled.
  */
 export async function uploadBlob(
   client: RegistryClient,
@@ -171,9 +170,7 @@ export async function uploadBlob(
   content: Readable,
   what: string,
 ): Promise<void> {
-  const verifier = new DigestVerifier(descriptor, what);
-  content.on('error', (error) => verifier.destroy(error));
-  const reader = new ChunkReader(content.pipe(verifier));
+  const reader = new ChunkReader(content);
   const first = await reader.read(client.chunkSize);
   const session = await startSession(client, path, descriptor, what);
   try {

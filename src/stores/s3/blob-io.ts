@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 
-import { DigestVerifier, verifyBytes } from '../../core/digest.js';
+import { DigestVerifier, verifyBytes, verifying } from '../../core/digest.js';
 import { NotFoundError } from '../../core/errors.js';
 import type { Descriptor } from '../../core/schemas.js';
 import type { ObjectStorage } from './object-storage.js';
@@ -38,22 +38,23 @@ export async function openVerified(
 }
 
 /**
- * writeVerified stores a blob under its content address once its bytes match the descriptor.
- * An object already there with the right size is kept (content-addressed bytes never change);
- * returns whether anything was written.
+ * writeVerified stores a blob under its content address once its bytes match the descriptor
+ * (checked here unless the content checks itself: `verified`). An object already there with
+ * the right size is kept (content-addressed bytes never change); returns whether anything was
+ * written.
  */
 export async function writeVerified(
   storage: ObjectStorage,
   key: string,
   descriptor: Descriptor,
   content: Readable,
+  verified = false,
 ): Promise<boolean> {
   if ((await storage.size(key)) === descriptor.size) {
     content.resume();
     return false;
   }
-  const verifier = new DigestVerifier(descriptor, `blob for ${storage.location}`);
-  content.on('error', (error) => verifier.destroy(error));
-  await storage.writeStream(key, content.pipe(verifier), descriptor.size);
+  const checked = verifying(content, descriptor, `blob for ${storage.location}`, verified);
+  await storage.writeStream(key, checked, descriptor.size);
   return true;
 }

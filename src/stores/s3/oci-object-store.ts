@@ -5,7 +5,7 @@ import { NotFoundError } from '../../core/errors.js';
 import { parseManifest } from '../../core/manifest.js';
 import { tryParseReference, type Reference } from '../../core/reference.js';
 import type { Descriptor, ImageIndex } from '../../core/schemas.js';
-import type { ImageEntry, ManifestContent, Store } from '../../core/store.js';
+import type { ImageEntry, ManifestContent, PutBlobOptions, Store } from '../../core/store.js';
 import { openVerified, readVerified, writeVerified } from './blob-io.js';
 import type { ObjectStorage } from './object-storage.js';
 import { mergeIndexEntries, readOciIndex, REF_NAME, type IndexEntry } from './oci-index.js';
@@ -90,8 +90,14 @@ export class OciObjectStore implements Store {
     return openVerified(this.storage, blobKey(descriptor.digest), descriptor);
   }
 
-  async putBlob(_repository: string, descriptor: Descriptor, content: Readable): Promise<void> {
-    await writeVerified(this.storage, blobKey(descriptor.digest), descriptor, content);
+  async putBlob(
+    _repository: string,
+    descriptor: Descriptor,
+    content: Readable,
+    options: PutBlobOptions = {},
+  ): Promise<void> {
+    const key = blobKey(descriptor.digest);
+    await writeVerified(this.storage, key, descriptor, content, options.verified);
   }
 
   async putManifest(repository: string, descriptor: Descriptor, bytes: Uint8Array): Promise<void> {

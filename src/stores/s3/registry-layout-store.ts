@@ -10,6 +10,7 @@ import type {
   ImageEntry,
   ListFilter,
   ManifestContent,
+  PutBlobOptions,
   Store,
 } from '../../core/store.js';
 import { openVerified, readVerified, writeVerified } from './blob-io.js';
@@ -87,8 +88,14 @@ export class RegistryLayoutStore implements Store, BlobMounter {
     return openVerified(this.storage, blobDataKey(descriptor.digest), descriptor);
   }
 
-  async putBlob(repository: string, descriptor: Descriptor, content: Readable): Promise<void> {
-    await writeVerified(this.storage, blobDataKey(descriptor.digest), descriptor, content);
+  async putBlob(
+    repository: string,
+    descriptor: Descriptor,
+    content: Readable,
+    options: PutBlobOptions = {},
+  ): Promise<void> {
+    const key = blobDataKey(descriptor.digest);
+    await writeVerified(this.storage, key, descriptor, content, options.verified);
     await this.link(layerLinkKey(repositoryPath(repository), descriptor.digest), descriptor);
   }
 
