@@ -30,6 +30,13 @@ export function resolveS3Settings(settings: S3Settings, env: NodeJS.ProcessEnv):
 }
 
 /**
+ * The SDK's own log goes nowhere. Without a logger of its own it writes to the console, for
+ * instance on every failed request with a streamed body (a multipart part, which regtool
+ * retries itself), and the library never prints.
+ */
+const silentLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/**
  * createS3Client makes a client for resolved settings. A custom endpoint gets path-style
  * addressing. Checksums are sent only when an operation requires them, whatever the endpoint
  * (one may also come from a profile's endpoint_url): since SDK 3.729 a streamed upload is
@@ -49,6 +56,7 @@ export function createS3Client(settings: S3Settings): S3Client {
     // A server that stops answering (radosgw whose OSD is full just waits) fails the command
     // after two idle minutes instead of hanging it.
     requestHandler: { connectionTimeout: 10_000, socketTimeout: 120_000 },
+    logger: silentLogger,
   });
 }
 

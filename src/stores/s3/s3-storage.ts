@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,22 +14,19 @@ import {
   paginateListObjectsV2,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 
 import { IntegrityError } from '../../core/errors.js';
+import { uploadFileInParts } from './multipart-upload.js';
 import type { ObjectStorage } from './object-storage.js';
 import { isS3NotFound, s3Error } from './s3-client.js';
 
 /** Objects up to this size are verified in memory; bigger ones in a temporary file. */
 const IN_MEMORY_LIMIT = 16 << 20;
-/** Multipart part size and parts in flight: memory stays near their product. */
-const PART_SIZE = 8 << 20;
-const PARTS_IN_FLIGHT = 8;
 
 /**
  * S3Storage keeps objects in a bucket under a prefix. A streamed object is read to its end
  * (and so verified by whatever checks the stream) before anything is uploaded; big ones then
- * go up as a multipart upload with parts in parallel.
+ * go up from a temporary file as a multipart upload, its parts streamed in parallel.
  */
 export class S3Storage implements ObjectStorage {
   readonly location: string;
@@ -105,7 +102,7 @@ export class S3Storage implements ObjectStorage {
     try {
       const file = join(dir, 'blob');
       await pipeline(content, createWriteStream(file));
-      await this.upload(key, createReadStream(file), size);
+      await this.upload(key, file, size);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -154,21 +151,17 @@ export class S3Storage implements ObjectStorage {
     }
   }
 
-  private async upload(key: string, body: Readable, size: number): Promise<void> {
-    const upload = new Upload({
+  private async upload(key: string, file: string, size: number): Promise<void> {
+    const target = {
       client: this.client,
-      params: { Bucket: this.bucket, Key: this.key(key), Body: body, ContentLength: size },
-      partSize: PART_SIZE,
-      queueSize: PARTS_IN_FLIGHT,
-    });
-    const onAbort = () => void upload.abort();
-    this.signal?.addEventListener('abort', onAbort, { once: true });
+      bucket: this.bucket,
+      key: this.key(key),
+      signal: this.signal,
+    };
     try {
-      await upload.done();
+      await uploadFileInParts(target, file, size);
     } catch (error) {
       throw s3Error(error, `uploading ${key}`, this.location);
-    } finally {
-      this.signal?.removeEventListener('abort', onAbort);
     }
     // radosgw answers CompleteMultipartUpload with an empty ETag, so ask what was stored.
     const stored = await this.size(key);
