@@ -17,6 +17,9 @@ import { openOutputFile } from './output-file.js';
 import { createOutputSink, type OutputCompression, type OutputSink } from './output-sink.js';
 import { TarWriter } from './tar-writer.js';
 
+/** How many bytes the output file takes before a write waits for the disk. */
+const OUTPUT_BUFFER = 1 << 20;
+
 /** compressionForPath tells the compression an output file's name asks for. */
 export function compressionForPath(path: string): OutputCompression {
   if (/\.(t?gz|gzip)$/i.test(path)) return 'gzip';
@@ -60,7 +63,9 @@ export class ArchiveWriter implements Store, OrderedSink {
     options: { compression?: OutputCompression },
   ): Promise<ArchiveWriter> {
     const file = await openOutputFile(path);
-    const output = file.handle.createWriteStream();
+    // With a 1 MiB buffer, a layer's chunks (64 KiB each, from a socket or a file) are written
+    // several at once, not with one system call and one wait for 'drain' each.
+    const output = file.handle.createWriteStream({ highWaterMark: OUTPUT_BUFFER });
     // Writes and the final flush report failures themselves; a write still in flight when an
     // aborted save destroys the file must not become an uncaught error.
     output.on('error', () => {});

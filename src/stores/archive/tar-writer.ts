@@ -1,4 +1,5 @@
-import type { Readable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 import { Header } from 'tar';
 
@@ -48,7 +49,9 @@ export class TarWriter {
 
   /**
    * addStream writes an entry whose data arrives as a stream of exactly `size` bytes;
-   * `compressible` is false for data that is compressed already.
+   * `compressible` is false for data that is compressed already. The stream is piped, so each
+   * chunk goes on as it came: `for await` would join whatever the stream had buffered into one
+   * new Buffer per read, a second copy of every byte for the garbage collector to reclaim.
    */
   async addStream(
     path: string,
@@ -58,19 +61,18 @@ export class TarWriter {
   ): Promise<void> {
     await this.sink.write(header(path, 'File', size), true);
     let written = 0;
-    for await (const chunk of content) {
-      const buffer = chunk as Buffer;
-      written += buffer.length;
-      if (written > size) break;
-      await this.sink.write(buffer, compressible);
-    }
-    if (written !== size) {
-      throw new IntegrityError(
-        'SIZE_MISMATCH',
-        `${path} should be ${size} bytes, got ${written}${written > size ? ' or more' : ''}`,
-        { hint: 'the source is corrupt or truncated; fetch it again' },
-      );
-    }
+    const entry = new Writable({
+      write: (chunk: Buffer, _encoding, callback) => {
+        written += chunk.length;
+        if (written > size) {
+          callback(this.sizeError(path, size, written));
+          return;
+        }
+        this.sink.write(chunk, compressible).then(() => callback(), callback);
+      },
+    });
+    await pipeline(content, entry);
+    if (written !== size) throw this.sizeError(path, size, written);
     await this.sink.write(padding(size), true);
   }
 
@@ -78,5 +80,13 @@ export class TarWriter {
   async finish(): Promise<void> {
     await this.sink.write(Buffer.alloc(BLOCK * 2), true);
     await this.sink.finish();
+  }
+
+  private sizeError(path: string, size: number, written: number): IntegrityError {
+    return new IntegrityError(
+      'SIZE_MISMATCH',
+      `${path} should be ${size} bytes, got ${written}${written > size ? ' or more' : ''}`,
+      { hint: 'the source is corrupt or truncated; fetch it again' },
+    );
   }
 }
