@@ -69,14 +69,17 @@ function mayMatchDigest(pattern: string): boolean {
   return !/^[^@*?[{!+\\]/.test(pattern);
 }
 
+const FOLDED_PARTS = /\/\/|(^|\/)\.\.?(\/|$)/;
+
 /**
  * mayMatchRepository tells whether a glob may match `REPOSITORY:TAG` for some tag. It answers
  * no only when sure: each `/`-separated part of the glob matches one part of the name, so the
  * parts before the last must match the repository's, and the last must match `LAST:TAG`,
  * either at a literal `:` or with a wildcard after a literal start that `LAST` begins with.
+ * A glob with empty, `.` or `..` parts may match anything: the matcher folds such parts away.
  */
 export function mayMatchRepository(repository: string, pattern: string): boolean {
-  if (/\*\*|[{}()!\\]/.test(pattern)) return true;
+  if (/\*\*|[{}()!\\]/.test(pattern) || FOLDED_PARTS.test(pattern)) return true;
   const parts = pattern.split('/');
   const names = repository.split('/');
   if (parts.length !== names.length) return false;

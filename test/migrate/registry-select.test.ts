@@ -56,6 +56,11 @@ describe('mayMatchRepository', () => {
     'app',
     'app:v2*',
     'x*',
+    'library//busybox:*',
+    'bench//app*',
+    'a/b/../b/c:*',
+    './busybox:*',
+    'x/../app:*',
   ];
 
   it('never rules out a repository that has a matching name', () => {
