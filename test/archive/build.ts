@@ -90,7 +90,7 @@ export function writeTemp(name: string, bytes: Buffer): string {
 }
 
 /** A two-image docker-save archive whose images share a base layer. */
-export function twoImageDockerArchive() {
+export function twoImageDockerArchive(firstTags = ['alpha:1.0']) {
   const base = makeLayer({ 'base.txt': 'base' });
   const extra = makeLayer({ 'extra.txt': 'extra' });
   const configA = makeConfig([base.diffId]);
@@ -98,7 +98,7 @@ export function twoImageDockerArchive() {
   const hexA = sha256Digest(configA).slice(7);
   const hexB = sha256Digest(configB).slice(7);
   const manifest = [
-    { Config: `${hexA}.json`, RepoTags: ['alpha:1.0'], Layers: ['base/layer.tar'] },
+    { Config: `${hexA}.json`, RepoTags: firstTags, Layers: ['base/layer.tar'] },
     {
       Config: `${hexB}.json`,
       RepoTags: ['beta:1.0'],

@@ -368,6 +368,23 @@ describe('A9: multi-image docker save', () => {
     }
   });
 
+  it('counts images, not names, in @N', async () => {
+    const twoNames = writeTemp('a9-names.tar', twoImageDockerArchive(['alpha:1.0', 'alpha:2']).tar);
+    const picked = async (pick: string) => {
+      const home = join(tempDir(), 'home');
+      const result = await runRegtool(['--json', 'load', '-i', twoNames, pick], {
+        env: { REGTOOL_HOME: home },
+      });
+      expect(result.exitCode).toBe(0);
+      return JSON.parse(result.stdout).loaded.map((i: { name: string }) => i.name);
+    };
+    expect(await picked('@1')).toEqual(['docker.io/library/beta:1.0']);
+    expect(await picked('@0')).toEqual([
+      'docker.io/library/alpha:1.0',
+      'docker.io/library/alpha:2',
+    ]);
+  });
+
   it('writes the shared layer once when saved again', async () => {
     const { layout } = await loadInto(path);
     const out = join(tempDir(), 'a9-out.tar');

@@ -36,7 +36,7 @@ async function selectImages(reader: ArchiveReader, names: string[]): Promise<Arc
     const position = /^@(\d+)$/.exec(name);
     const wanted = position ? undefined : tryParseReference(name);
     let matches: ArchiveImage[];
-    if (position) matches = images.slice(Number(position[1]), Number(position[1]) + 1);
+    if (position) matches = imagesAt(images, Number(position[1]));
     else {
       matches = [];
       for (const image of images) {
@@ -55,6 +55,15 @@ async function selectImages(reader: ArchiveReader, names: string[]): Promise<Arc
     picked.push(...matches.filter((image) => !picked.includes(image)));
   }
   return picked;
+}
+
+/**
+ * imagesAt picks the Nth image of an archive, counting manifests, not names, as skopeo's
+ * `docker-archive:FILE:@N` does: every name the archive gives that manifest comes with it.
+ */
+function imagesAt(images: ArchiveImage[], position: number): ArchiveImage[] {
+  const digest = [...new Set(images.map((image) => image.descriptor.digest))][position];
+  return images.filter((image) => image.descriptor.digest === digest);
 }
 
 /** configDigestOf finds the config an image manifest points at (an index has none). */
