@@ -13,6 +13,7 @@ import {
   type HttpResponse,
   type RetryPolicy,
 } from './http.js';
+import { proxyOf } from './proxy.js';
 
 /** What the command line can say about registries: --creds, --insecure, --ca-cert. */
 export interface RegistryOptions {
@@ -25,11 +26,14 @@ export interface RegistryOptions {
   /** Where per-host CA files live (default /etc/docker/certs.d). */
   certsDir?: string;
   retry?: RetryPolicy;
+  /** How long opening a connection may take, directly or through a proxy. */
+  connectTimeoutMs?: number;
   /** Upload chunk size in bytes. */
   chunkSize?: number;
 }
 
 export interface ClientOptions extends RegistryOptions {
+  /** Where credentials and HTTP(S)_PROXY/NO_PROXY are looked up (default process.env). */
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
   signal?: AbortSignal;
@@ -185,13 +189,21 @@ export class RegistryClient {
         cause: error,
       });
     }
+    return this.unreachable(error, url, code);
+  }
+
+  /** unreachable names the proxy when the connection failed there, since the fix lies there. */
+  private unreachable(error: unknown, url: URL, code: string): NetworkError {
+    const proxy = proxyOf(error);
+    const hint =
+      proxy === undefined
+        ? 'check the host name and port, that the registry is up, and HTTPS_PROXY/NO_PROXY'
+        : `check that the proxy ${proxy} is up and lets CONNECT through to ${this.apiHost}, or list ${this.apiHost} in NO_PROXY`;
+    const reason = proxy === undefined ? code : `${code} from the proxy ${proxy}`;
     return new NetworkError(
       'REGISTRY_UNREACHABLE',
-      `cannot reach the registry ${this.domain} at ${safeUrl(url)} (${code})`,
-      {
-        hint: 'check the host name and port, that the registry is up, and HTTPS_PROXY/NO_PROXY',
-        cause: error,
-      },
+      `cannot reach the registry ${this.domain} at ${safeUrl(url)} (${reason})`,
+      { hint, cause: error },
     );
   }
 }

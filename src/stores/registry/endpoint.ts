@@ -2,12 +2,16 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 
-import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 
 import { UsageError } from '../../core/errors.js';
+import { createProxyAgent } from './proxy.js';
 
 /** Where Docker keeps per-registry CA certificates: `<dir>/<host[:port]>/*.crt`. */
 export const DOCKER_CERTS_DIR = '/etc/docker/certs.d';
+
+/** How long opening a connection may take, directly or through a proxy (undici's default). */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 /** registryApiHost is the host that serves the API for a domain: Docker Hub's is not docker.io. */
 export function registryApiHost(domain: string): string {
@@ -36,6 +40,13 @@ export interface TlsSettings {
   certsDir?: string;
 }
 
+/** What a registry host's dispatcher is built from. */
+export interface DispatcherSettings extends TlsSettings {
+  /** Where HTTP_PROXY, HTTPS_PROXY and NO_PROXY are read (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  connectTimeoutMs?: number;
+}
+
 async function dockerCertsFor(certsDir: string, host: string): Promise<string[]> {
   const dir = join(certsDir, host);
   let names: string[];
@@ -60,16 +71,23 @@ async function readCaCert(file: string): Promise<string> {
 }
 
 /**
- * createDispatcher builds the undici dispatcher for one registry host: EnvHttpProxyAgent
- * honors HTTP_PROXY, HTTPS_PROXY and NO_PROXY, and both the direct and the proxied
- * connections trust the system CAs plus the host's certs.d files and --ca-cert.
+ * createDispatcher builds the undici dispatcher for one registry host: it honors HTTP_PROXY,
+ * HTTPS_PROXY and NO_PROXY, and both the direct and the proxied connections trust the system
+ * CAs plus the host's certs.d files and --ca-cert.
  */
-export async function createDispatcher(host: string, tls: TlsSettings): Promise<Dispatcher> {
-  const extra = await dockerCertsFor(tls.certsDir ?? DOCKER_CERTS_DIR, host);
-  if (tls.caCert !== undefined) extra.push(await readCaCert(tls.caCert));
+export async function createDispatcher(
+  host: string,
+  settings: DispatcherSettings,
+): Promise<Dispatcher> {
+  const extra = await dockerCertsFor(settings.certsDir ?? DOCKER_CERTS_DIR, host);
+  if (settings.caCert !== undefined) extra.push(await readCaCert(settings.caCert));
   const connect = {
     ...(extra.length > 0 ? { ca: [...rootCertificates, ...extra] } : {}),
-    rejectUnauthorized: !tls.insecure,
+    rejectUnauthorized: !settings.insecure,
   };
-  return new EnvHttpProxyAgent({ connect, requestTls: connect });
+  return createProxyAgent(
+    connect,
+    settings.env ?? process.env,
+    settings.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+  );
 }
