@@ -68,4 +68,18 @@ describe('proxies that fail the CONNECT tunnel', () => {
     expect(proxy.connects).toBe(2 * fastRetry.attempts);
     await expect.poll(() => proxy!.open).toBe(0);
   }, 10_000);
+
+  it('stops waiting for a tunnel as soon as the command is aborted', async () => {
+    proxy = await proxyNeverAnsweringConnect();
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 300);
+    const started = Date.now();
+    const failure = await hasBlob({ env: behind(proxy), signal: controller.signal }).catch(
+      (error: unknown) => error,
+    );
+
+    expect(failure).toMatchObject({ code: 'INTERRUPTED', exitCode: 130 });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    await expect.poll(() => proxy!.open).toBe(0);
+  }, 10_000);
 });

@@ -111,12 +111,19 @@ export class HttpClient {
     private readonly logger: Logger,
     private readonly retry: RetryPolicy = defaultRetryPolicy,
     private readonly signal?: AbortSignal,
-  ) {}
+  ) {
+    signal?.addEventListener('abort', this.destroy, { once: true });
+  }
 
   /** close releases the connections kept alive for this registry. */
   close(): Promise<void> {
-    return this.dispatcher.close();
+    this.signal?.removeEventListener('abort', this.destroy);
+    return this.signal?.aborted ? this.dispatcher.destroy() : this.dispatcher.close();
   }
+
+  // A request that waits for a connection (a proxy that never answers, a tunnel reopened
+  // over and over) does not see its own signal, so an abort ends every request at once.
+  private readonly destroy = () => void this.dispatcher.destroy(new InterruptedError());
 
   /** send sends a request; only a request whose body can be sent again is retried or redirected. */
   async send(req: HttpRequest): Promise<HttpResponse> {
