@@ -33,10 +33,21 @@ function oneLine(text: string): string {
   return text.replace(/[\s\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
 }
 
+/** widest is the length of the longest text, at least `least`. */
+function widest(texts: string[], least: number): number {
+  return texts.reduce((width, text) => Math.max(width, text.length), least);
+}
+
 function renderHubMatches(matches: HubSearchMatch[], word: string): string {
   if (matches.length === 0) return `no repository on Docker Hub matches "${word}"`;
-  const width = Math.max(4, ...matches.map((m) => m.repository.length));
-  const starWidth = Math.max(5, ...matches.map((m) => String(m.stars).length));
+  const width = widest(
+    matches.map((m) => m.repository),
+    4,
+  );
+  const starWidth = widest(
+    matches.map((m) => String(m.stars)),
+    5,
+  );
   const row = (name: string, stars: string, official: string, description: string) =>
     [name.padEnd(width), stars.padStart(starWidth), official.padEnd(8), description]
       .join('  ')
