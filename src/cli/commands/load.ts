@@ -61,7 +61,7 @@ async function selectImages(reader: ArchiveReader, names: string[]): Promise<Arc
  * imagesAt picks the Nth image of an archive, counting manifests, not names, as skopeo's
  * `docker-archive:FILE:@N` does: every name the archive gives that manifest comes with it.
  */
-function imagesAt(images: ArchiveImage[], position: number): ArchiveImage[] {
+function imagesAt(images: readonly ArchiveImage[], position: number): ArchiveImage[] {
   const digest = [...new Set(images.map((image) => image.descriptor.digest))][position];
   return images.filter((image) => image.descriptor.digest === digest);
 }
