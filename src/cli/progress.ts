@@ -1,7 +1,7 @@
 import type { Ora } from 'ora';
 
 import type { CopyEvent, EventSink } from '../copy/events.js';
-import type { Output } from './output.js';
+import { terminalText, type Output } from './output.js';
 
 function formatBytes(bytes: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
@@ -89,7 +89,7 @@ function spinnerProgress(
       done += blob.done;
       total += blob.size;
     }
-    const text = `${label} ${formatBytes(done)}${total > done ? ` / ${formatBytes(total)}` : ''}`;
+    const text = `${terminalText(label)} ${formatBytes(done)}${total > done ? ` / ${formatBytes(total)}` : ''}`;
     if (!makeSpinner) return;
     spinner ??= makeSpinner({
       text,
@@ -120,7 +120,9 @@ function spinnerProgress(
         break;
       case 'image-done':
         spinner?.succeed(
-          inStore(`${event.upToDate ? 'up to date' : 'copied'}: ${event.target}`, destination),
+          terminalText(
+            inStore(`${event.upToDate ? 'up to date' : 'copied'}: ${event.target}`, destination),
+          ),
         );
         spinner = undefined;
         break;

@@ -109,7 +109,7 @@ describe('search on Docker Hub (the v1 search API)', () => {
     expect(result.stdout.split('\n')).toEqual([
       'NAME                          STARS  OFFICIAL  DESCRIPTION',
       'docker.io/library/busybox      3300  [OK]      Busybox base image.',
-      'docker.io/someone/busy-tools      7            tools for [31mbusy [0m people',
+      'docker.io/someone/busy-tools      7            tools for \\x1b[31mbusy\\x1b[0m people',
     ]);
   });
 

@@ -121,6 +121,19 @@ describe('search on a hostile search API', () => {
     );
   });
 
+  it('escapes bidirectional overrides in descriptions, and keeps them exact in JSON', async () => {
+    const description = 'safe \u202egpj.exe\u200b \u2066x\u2069';
+    answer = json({ results: [{ name: 'someone/tool', description }] });
+    const text = await search(['tool']);
+    const asJson = await search(['--json', 'tool']);
+
+    expect(text.exitCode).toBe(0);
+    expect(text.stdout).toContain('safe \\u202egpj.exe\\u200b \\u2066x\\u2069');
+    expect(text.stdout).not.toMatch(/[\u202e\u200b\u2066\u2069]/);
+    expect(asJson.stdout).not.toMatch(/[\u202e\u200b\u2066\u2069]/);
+    expect(JSON.parse(asJson.stdout).matches[0].description).toBe(description);
+  });
+
   it('gives up on a server that stalls, after REGTOOL_HUB_SEARCH_TIMEOUT seconds', async () => {
     const started = Date.now();
     answer = (_request, response) => {

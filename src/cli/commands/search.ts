@@ -28,9 +28,9 @@ function limitOption(): Option {
   });
 }
 
-/** oneLine keeps a description from the network on one line, without terminal controls. */
+/** oneLine keeps a description on one line; the output escapes the terminal controls left. */
 function oneLine(text: string): string {
-  return text.replace(/[\s\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
+  return text.replace(/\s+/g, ' ').trim();
 }
 
 /** widest is the length of the longest text, at least `least`. */

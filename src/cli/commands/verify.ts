@@ -16,9 +16,8 @@ export const registerVerify: Register = (program, run) => {
         context.output.result(
           { store: store.location, ...report, ok: report.problems.length === 0 },
           () => {
-            const lines = report.problems.map(
-              (p) => `${context.output.style.red('FAIL')} ${p.image}: ${p.message}`,
-            );
+            // Plain text: stdout may be a file, and the output escapes control characters anyway.
+            const lines = report.problems.map((p) => `FAIL ${p.image}: ${p.message}`);
             lines.push(
               `${report.images} images, ${report.manifests} manifests, ${report.blobs} blobs (${formatBytes(report.bytes)}) checked; ${report.problems.length} problems`,
             );
