@@ -5,7 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { InterruptedError, UsageError } from '../core/errors.js';
 import { registerCommands } from './commands/index.js';
 import { Context } from './context.js';
-import { Output, type GlobalOptions } from './output.js';
+import { Output, tolerateClosedPipes, type GlobalOptions } from './output.js';
 
 function packageVersion(): string {
   const url = new URL('../../package.json', import.meta.url);
@@ -50,9 +50,11 @@ function globalOptionsFromArgv(argv: string[]): GlobalOptions {
 
 /**
  * main runs the command line and returns the exit status. Ctrl-C aborts the running command,
- * whose stores then discard what they had half-written; a second Ctrl-C exits at once.
+ * whose stores then discard what they had half-written; a second Ctrl-C exits at once. A reader
+ * that closes the output early (`| head -1`) loses the rest of it, and nothing else.
  */
 export async function main(argv: string[]): Promise<number> {
+  tolerateClosedPipes();
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = () => {

@@ -30,6 +30,20 @@ export function jsonText(value: unknown): string {
   return JSON.stringify(value, null, 2).replace(unsafeCharacters, (c) => `\\u${hex(c, 4)}`);
 }
 
+function ignoreClosedPipe(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'EPIPE') throw error;
+}
+
+/**
+ * tolerateClosedPipes lets a reader such as `head` stop reading early: what is left to write
+ * is dropped, and the command ends with its own exit status instead of dying on EPIPE.
+ */
+export function tolerateClosedPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    if (!stream.listeners('error').includes(ignoreClosedPipe)) stream.on('error', ignoreClosedPipe);
+  }
+}
+
 /** The global flags every command shares. */
 export interface GlobalOptions {
   json: boolean;

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import { runRegtool, tempDir } from '../helpers/cli.js';
+import { execa } from 'execa';
+
+import { projectRoot, runRegtool, tempDir } from '../helpers/cli.js';
 import { listen, startFakeRegistry, type FakeRegistry } from './fake-registry.js';
 
 /** What the v1 search API answers for "busy", in the shape Docker Hub gives it. */
@@ -148,6 +150,28 @@ describe('search on Docker Hub (the v1 search API)', () => {
     expect(many.exitCode).toBe(2);
     expect(many.stderr).toContain('Docker Hub gives 1 to 100 search results, not 101');
     expect(hubSearchApi.requests).toHaveLength(0);
+  });
+
+  it('exits quietly when the reader of its output stops early (| head -1)', async () => {
+    // Some 200 KB of table and more of JSON: more than a pipe holds, so writes meet EPIPE.
+    const description = 'x'.repeat(2000);
+    const results = Array.from({ length: 100 }, (_, i) => ({ name: `u/r${i}`, description }));
+    hubSearchApi.answer = { status: 200, body: { results } };
+    const script = 'node bin/regtool "$@" | head -1; echo "status ${PIPESTATUS[0]}" >&2';
+    const piped = (args: string[]) =>
+      execa('bash', ['-c', script, 'bash', ...args], {
+        cwd: projectRoot,
+        env: env(),
+        reject: false,
+      });
+
+    const table = await piped(['search', 'r', '--limit', '100']);
+    const asJson = await piped(['--json', 'search', 'r', '--limit', '100']);
+
+    expect(table.stdout).toMatch(/^NAME +STARS +OFFICIAL/);
+    expect(table.stderr).toBe('status 0');
+    expect(asJson.stdout).toBe('{');
+    expect(asJson.stderr).toBe('status 0');
   });
 
   it('retries a 5xx answer, then exits 7', async () => {
