@@ -117,7 +117,7 @@ export async function readHubSearchAnswer(
   }
   if (foreign.length > 0) {
     logger.warn(
-      `${safeUrl(url)} named ${foreign.length} results that are not Docker Hub repositories, such as "${foreign[0]}"; they are left out`,
+      `left out ${foreign.length} of ${parsed.data.results.length} results from ${safeUrl(url)}: they name no Docker Hub repository (such as "${foreign[0]}")`,
     );
   }
   // The server may send more than it was asked for; --limit is the most that is shown.
