@@ -423,3 +423,43 @@ describe('bearer tokens (R2, R3)', () => {
     await store.close();
   });
 });
+
+/** endless answers a manifest request with `status` and a body that never ends; HEAD gets none. */
+function endless(status: number, head: string): { sent: () => number } {
+  let sent = 0;
+  fake.quirks.push((request, response) => {
+    if (!request.url!.includes('/manifests/')) return false;
+    response.writeHead(status, { 'content-type': MediaType.ociManifest });
+    if (request.method === 'HEAD') return void response.end();
+    response.write(head);
+    const chunk = Buffer.alloc(64 * 1024, ' ');
+    const more = () => {
+      while (!response.destroyed && response.write(chunk)) sent += chunk.length;
+      if (!response.destroyed) response.once('drain', more);
+    };
+    more();
+  });
+  return { sent: () => sent };
+}
+
+describe('answers without end', () => {
+  it('reads only the head of an error body, and reports the error', async () => {
+    const server = endless(403, '{"errors":[{"code":"DENIED","message":"no');
+    const store = await open();
+    await expect(store.resolve(parseReference(`${fake.host}/app:1.0`))).rejects.toMatchObject({
+      code: 'ACCESS_DENIED',
+    });
+    expect(server.sent()).toBeLessThan(64 * 1024 * 1024);
+    await store.close();
+  });
+
+  it('stops reading a manifest past its bound', async () => {
+    const server = endless(200, '{"schemaVersion":2,');
+    const store = await open();
+    await expect(store.resolve(parseReference(`${fake.host}/app:1.0`))).rejects.toMatchObject({
+      code: 'REGISTRY_ANSWER_TOO_LARGE',
+    });
+    expect(server.sent()).toBeLessThan(64 * 1024 * 1024);
+    await store.close();
+  });
+});

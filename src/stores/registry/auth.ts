@@ -1,6 +1,7 @@
 import { AuthError, NetworkError } from '../../core/errors.js';
 import { parseChallenges, type Challenge } from './challenge.js';
 import type { Credentials } from './credentials.js';
+import { MAX_ANSWER_BYTES, readBounded } from './bounded-body.js';
 import { safeUrl, type HttpClient, type HttpResponse } from './http.js';
 
 /** repositoryScope is the token scope for actions on one repository path. */
@@ -141,7 +142,17 @@ export class Authenticator {
         },
       );
     }
-    return parseTokenAnswer(await response.body.text(), url);
+    const bytes = await readBounded(response, MAX_ANSWER_BYTES, () => {
+      const mib = MAX_ANSWER_BYTES / 1024 / 1024;
+      return new NetworkError(
+        'TOKEN_INVALID',
+        `the token server ${safeUrl(url)} sent more than ${mib} MiB`,
+        {
+          hint: "check the registry's auth service, and any proxy in front of it",
+        },
+      );
+    });
+    return parseTokenAnswer(bytes.toString('utf8'), url);
   }
 
   /** An identity token (from a helper or `identitytoken`) is traded with OAuth2's refresh grant. */

@@ -7,6 +7,7 @@ import {
   type RegtoolError,
 } from '../../core/errors.js';
 import { loginHint } from './auth.js';
+import { MAX_ANSWER_BYTES, readBounded, readHead } from './bounded-body.js';
 import type { HttpResponse } from './http.js';
 
 /** What the registry said, from the spec's `{"errors": [{code, message}]}` body. */
@@ -17,11 +18,9 @@ interface RegistryErrorBody {
 
 const MAX_ERROR_BODY = 64 * 1024;
 
+// Only the head of an error body is read: a server may send one without end.
 async function readErrorBody(response: HttpResponse): Promise<RegistryErrorBody> {
-  let text = '';
-  for await (const chunk of response.body) {
-    if (text.length < MAX_ERROR_BODY) text += String(chunk);
-  }
+  const text = (await readHead(response, MAX_ERROR_BODY)).bytes.toString('utf8');
   try {
     const parsed = JSON.parse(text) as { errors?: RegistryErrorBody[] };
     return parsed.errors?.[0] ?? {};
@@ -84,5 +83,22 @@ export async function responseError(
   }
   return new NetworkError('REGISTRY_ERROR', `${domain} answered ${status} for ${what}${said}`, {
     hint: 'run again with -vv to see the exchange',
+  });
+}
+
+/**
+ * readAnswer reads a registry's answer (a manifest, a tag list page, a token) into memory, up
+ * to MAX_ANSWER_BYTES; `what` names it and `domain` who sent it.
+ */
+export function readAnswer(response: HttpResponse, what: string, domain: string): Promise<Buffer> {
+  return readBounded(response, MAX_ANSWER_BYTES, () => {
+    const mib = MAX_ANSWER_BYTES / 1024 / 1024;
+    return new NetworkError(
+      'REGISTRY_ANSWER_TOO_LARGE',
+      `${domain} sent more than ${mib} MiB for ${what}`,
+      {
+        hint: 'no image needs that much; check the address, and any proxy between regtool and the registry',
+      },
+    );
   });
 }

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { NetworkError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { DEFAULT_DOMAIN, isRepositoryPath, tryParseReference } from '../../core/reference.js';
+import { readBounded } from './bounded-body.js';
 import { errorCode, safeUrl, type HttpResponse } from './http.js';
 
 /** The largest search answer read: Docker Hub's 100 results take some 30 KB. */
@@ -50,25 +51,13 @@ function tooBig(url: URL): NetworkError {
 
 /** readText reads the answer's body, stopping as soon as it outgrows the limit. */
 async function readText(response: HttpResponse, url: URL): Promise<string> {
-  const declared = Number(response.headers['content-length']);
-  if (declared > HUB_SEARCH_MAX_ANSWER_BYTES) {
-    response.body.destroy();
-    throw tooBig(url);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
   try {
-    for await (const chunk of response.body) {
-      size += (chunk as Buffer).length;
-      // Leaving the loop destroys the body, so the rest is never downloaded.
-      if (size > HUB_SEARCH_MAX_ANSWER_BYTES) throw tooBig(url);
-      chunks.push(chunk as Buffer);
-    }
+    const bytes = await readBounded(response, HUB_SEARCH_MAX_ANSWER_BYTES, () => tooBig(url));
+    return bytes.toString('utf8');
   } catch (error) {
     if (error instanceof NetworkError) throw error;
     throw invalidAnswer(url, `the answer broke off (${errorCode(error) ?? 'error'})`, error);
   }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /**

@@ -1,6 +1,6 @@
 import { repositoryScope } from './auth.js';
 import type { RegistryClient } from './client.js';
-import { responseError } from './errors.js';
+import { readAnswer, responseError } from './errors.js';
 import type { HttpResponse } from './http.js';
 
 /** Page size asked for; registries may send fewer and point at the rest with Link. */
@@ -27,7 +27,8 @@ async function* pages<T>(
   for (let path: string | undefined = first; path !== undefined;) {
     const response = await client.request({ method: 'GET', path, scopes });
     if (response.status !== 200) throw await responseError(response, what, client.domain);
-    const items = pick((await response.body.json()) as T) ?? [];
+    const bytes = await readAnswer(response, what, client.domain);
+    const items = pick(JSON.parse(bytes.toString('utf8')) as T) ?? [];
     yield* items;
     path = items.length > 0 ? nextPage(response) : undefined;
   }

@@ -5,7 +5,7 @@ import { manifestMediaTypes } from '../../core/media-types.js';
 import type { Descriptor } from '../../core/schemas.js';
 import { repositoryScope } from './auth.js';
 import type { RegistryClient } from './client.js';
-import { responseError } from './errors.js';
+import { readAnswer, responseError } from './errors.js';
 import type { HttpResponse } from './http.js';
 
 /** Every manifest type regtool reads: a registry converts or hides what Accept leaves out. */
@@ -82,7 +82,7 @@ export async function fetchManifest(
     headers: { accept: ACCEPT },
   });
   if (response.status !== 200) throw await responseError(response, what, client.domain);
-  const bytes = new Uint8Array(await response.body.arrayBuffer());
+  const bytes = new Uint8Array(await readAnswer(response, what, client.domain));
   const digest = isDigest(identifier) ? identifier : digestOf(bytes);
   if (isDigest(identifier)) verifyBytes(bytes, { digest }, what);
   const parsed = parseManifest(bytes, contentType(response), what);

@@ -6,7 +6,7 @@ import { indexSchema } from '../../core/schemas.js';
 import type { Descriptor } from '../../core/schemas.js';
 import { repositoryScope } from './auth.js';
 import type { RegistryClient } from './client.js';
-import { responseError } from './errors.js';
+import { readAnswer, responseError } from './errors.js';
 import { fetchManifest, pushManifest } from './manifests.js';
 
 /** referrersTag is the tag the fallback scheme keeps a digest's referrers under. */
@@ -31,7 +31,8 @@ export async function listReferrers(
     headers: { accept: 'application/vnd.oci.image.index.v1+json' },
   });
   if (response.status === 200) {
-    return indexSchema.parse(await response.body.json()).manifests;
+    const bytes = await readAnswer(response, what, client.domain);
+    return indexSchema.parse(JSON.parse(bytes.toString('utf8'))).manifests;
   }
   if (response.status !== 404) throw await responseError(response, what, client.domain);
   await response.body.dump();
