@@ -48,26 +48,42 @@ export function findEntry(
   what: string,
 ): TarEntry {
   let current = archivePath(path, what);
-  const seen: string[] = [];
-  for (let hops = 0; hops <= MAX_LINKS; hops += 1) {
+  const chain: string[] = [];
+  for (;;) {
     const entry = entries.get(current);
-    if (!entry) {
-      const via = seen.length > 0 ? ` (through the link ${seen[0]})` : '';
-      throw new NotFoundError('ARCHIVE_ENTRY_MISSING', `${what} has no entry "${current}"${via}`, {
-        hint: 'the archive is incomplete or damaged; write it again',
-      });
-    }
-    if (entry.type === 'file') return entry;
-    if ((entry.type !== 'symlink' && entry.type !== 'hardlink') || !entry.linkpath) {
-      throw new IntegrityError('ARCHIVE_ENTRY_INVALID', `${what}: "${current}" is not a file`, {
-        hint: 'the archive is damaged; write it again',
-      });
-    }
-    if (seen.includes(current)) break;
-    seen.push(current);
-    current = linkTarget(entry, what);
+    if (!entry) throw entryMissing(what, current, chain[0]);
+    const next = nextPath(chain, entry, what);
+    if (next === undefined) return entry;
+    current = next;
   }
-  throw linkLoop(what, seen);
+}
+
+/** entryMissing is the error for an entry an archive lacks, maybe asked for through a link. */
+export function entryMissing(what: string, path: string, link?: string): NotFoundError {
+  const via = link === undefined ? '' : ` (through the link ${link})`;
+  return new NotFoundError('ARCHIVE_ENTRY_MISSING', `${what} has no entry "${path}"${via}`, {
+    hint: 'the archive is incomplete or damaged; write it again',
+  });
+}
+
+/**
+ * nextPath is one step of a lookup: nothing for a file, else the path a link leads to, noted
+ * in `chain` (the links followed so far). Every reader of an archive steps through links
+ * with it, so that they agree on what is a loop, how many links are too many, and what is not
+ * a file.
+ */
+export function nextPath(chain: string[], entry: TarEntry, what: string): string | undefined {
+  if (entry.type === 'file') return undefined;
+  if ((entry.type !== 'symlink' && entry.type !== 'hardlink') || !entry.linkpath) {
+    throw new IntegrityError('ARCHIVE_ENTRY_INVALID', `${what}: "${entry.path}" is not a file`, {
+      hint: 'the archive is damaged; write it again',
+    });
+  }
+  if (chain.includes(entry.path) || chain.length >= MAX_LINKS) {
+    throw linkLoop(what, [...chain, entry.path]);
+  }
+  chain.push(entry.path);
+  return linkTarget(entry, what);
 }
 
 /**
