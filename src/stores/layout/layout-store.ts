@@ -27,6 +27,7 @@ import type {
 } from '../../core/store.js';
 import { isManifestDescriptor, walkManifests } from '../../core/walk.js';
 import { removeTempFiles, STALE_TEMP_MS } from './temp-files.js';
+import { writeFailure } from './write-failure.js';
 import {
   readIndex,
   REF_NAME,
@@ -166,7 +167,7 @@ export class LayoutStore implements Store, ImageDeleter, BlobPruner {
       this.created.push(target);
     } catch (error) {
       await rm(temp, { force: true });
-      throw error;
+      throw writeFailure(this.dir, this.location, error);
     }
   }
 
@@ -284,7 +285,9 @@ export class LayoutStore implements Store, ImageDeleter, BlobPruner {
         if (!isMissing(error)) throw error;
         await writeFileAtomic(join(this.dir, 'oci-layout'), LAYOUT_FILE);
       }
-    })();
+    })().catch((error: unknown) => {
+      throw writeFailure(this.dir, this.location, error);
+    });
     return this.prepared;
   }
 
