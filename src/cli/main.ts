@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 
 import { Command, CommanderError } from 'commander';
 
-import { InterruptedError, UsageError } from '../core/errors.js';
+import { InterruptedError, RegtoolError, UsageError } from '../core/errors.js';
 import { registerCommands } from './commands/index.js';
 import { Context } from './context.js';
 import { Output, tolerateClosedPipes, type GlobalOptions } from './output.js';
@@ -46,6 +46,27 @@ function globalOptionsFromArgv(argv: string[]): GlobalOptions {
     verbose,
     color: !flags.includes('--no-color') && process.env.NO_COLOR === undefined,
   };
+}
+
+/**
+ * watchForStall calls `report` if Node runs out of things to wait for while a command is still
+ * running: some step waits on something that will never happen, and exiting 0 would claim
+ * success. It returns the function that stops watching.
+ */
+function watchForStall(report: () => void): () => void {
+  process.on('beforeExit', report);
+  return () => process.off('beforeExit', report);
+}
+
+function stalled(): RegtoolError {
+  return new RegtoolError(
+    'internal',
+    'COMMAND_STALLED',
+    'the command stopped before it finished: it waits for something that will never happen',
+    {
+      hint: 'this is a bug in regtool; what it wrote may be incomplete; run again with -v and report it',
+    },
+  );
 }
 
 /**
@@ -113,6 +134,7 @@ export async function main(argv: string[]): Promise<number> {
     };
   registerCommands(program, run);
 
+  const unwatch = watchForStall(() => (process.exitCode = output.error(stalled())));
   try {
     await program.parseAsync(argv);
   } catch (error) {
@@ -127,6 +149,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     exitCode = output.error(error);
   } finally {
+    unwatch();
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
   }
