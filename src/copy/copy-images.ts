@@ -1,4 +1,4 @@
-import { Transform, type Readable } from 'node:stream';
+import { pipeline, Transform, type Readable } from 'node:stream';
 
 import pLimit from 'p-limit';
 
@@ -219,8 +219,15 @@ class BlobMover {
     this.emit({ type: 'blob-start', descriptor });
     const content = await this.source.getBlob(from, descriptor);
     const counted = this.countProgress(content, descriptor);
-    // A store's getBlob stream fails on bytes that disagree with the descriptor.
-    await this.destination.putBlob(to, descriptor, counted, { verified: true });
+    try {
+      // A store's getBlob stream fails on bytes that disagree with the descriptor.
+      await this.destination.putBlob(to, descriptor, counted, { verified: true });
+    } catch (error) {
+      // The source may be feeding this blob and others in one stream: a destination that gave
+      // up must let go of it, or the source waits for it for ever.
+      counted.destroy();
+      throw error;
+    }
     this.summary.blobsMoved += 1;
     this.summary.bytesMoved += descriptor.size;
     this.emit({ type: 'blob-done', descriptor, bytes: descriptor.size });
@@ -247,14 +254,13 @@ class BlobMover {
         callback(null, chunk);
       },
     });
-    content.on('error', (error) => counter.destroy(error));
     // The destination may await something before it starts reading; an error in between must
     // not crash the process. It stays on `counter.errored`, where the destination's pipeline finds
-    // it.
+    // it. When the destination stops reading early, destroying the counter destroys the content.
     counter.on('error', () => {});
     const onAbort = () => content.destroy(new InterruptedError());
     this.options.signal?.addEventListener('abort', onAbort, { once: true });
     counter.on('close', () => this.options.signal?.removeEventListener('abort', onAbort));
-    return content.pipe(counter);
+    return pipeline(content, counter, () => {});
   }
 }

@@ -114,3 +114,60 @@ export function twoImageDockerArchive(firstTags = ['alpha:1.0']) {
   ]);
   return { tar, base, extra, configA, configB };
 }
+
+/** blobPathOf is where an OCI layout keeps a blob. */
+export function blobPathOf(bytes: Buffer): string {
+  return `blobs/sha256/${sha256Digest(bytes).slice(7)}`;
+}
+
+/** What goes into an archive laid out as regtool writes it, besides the image's own entries. */
+export interface MetadataFirstOptions {
+  /** Layers whose own entries are left out, for `head` or `tail` to stand in for. */
+  detached?: Buffer[];
+  /** Entries before the first layer. */
+  head?: TarItem[];
+  /** Entries after the last layer. */
+  tail?: TarItem[];
+}
+
+/**
+ * metadataFirstArchive is a docker+oci tar of one image in the order regtool writes it:
+ * oci-layout, index.json, manifest.json, config and manifest, then the layers. A reader of the
+ * stream knows the images before any layer arrives.
+ */
+export function metadataFirstArchive(
+  name: string,
+  layers: Buffer[],
+  options: MetadataFirstOptions = {},
+): Buffer {
+  const config = makeConfig(layers.map((layer) => sha256Digest(layer)));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      config: descriptorOf(config, MediaType.ociConfig),
+      layers: layers.map((layer) => descriptorOf(layer, MediaType.ociLayer)),
+    }),
+  );
+  const index = {
+    schemaVersion: 2,
+    manifests: [
+      {
+        ...descriptorOf(manifest, MediaType.ociManifest),
+        annotations: { 'org.opencontainers.image.ref.name': name },
+      },
+    ],
+  };
+  const docker = [{ Config: blobPathOf(config), RepoTags: [name], Layers: layers.map(blobPathOf) }];
+  const detached = options.detached ?? [];
+  return makeTar([
+    { path: 'oci-layout', data: '{"imageLayoutVersion":"1.0.0"}' },
+    { path: 'index.json', data: JSON.stringify(index) },
+    { path: 'manifest.json', data: JSON.stringify(docker) },
+    { path: blobPathOf(config), data: config },
+    { path: blobPathOf(manifest), data: manifest },
+    ...(options.head ?? []),
+    ...blobItems(layers.filter((layer) => !detached.includes(layer))),
+    ...(options.tail ?? []),
+  ]);
+}

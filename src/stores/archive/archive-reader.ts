@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 
 import { DigestVerifier, verifyBytes } from '../../core/digest.js';
 import { NotFoundError, UnsupportedError } from '../../core/errors.js';
@@ -165,17 +165,23 @@ export class ArchiveReader implements Store {
       return Readable.from([Buffer.from(blob.source.bytes)]).pipe(verifier);
     const entry = blob.source.entry;
     const source = this.archive.stream(entry);
-    source.on('error', (error) => verifier.destroy(error));
-    const compression = detectStreamCompression(await this.archive.head(entry));
-    if (blob.diffId === undefined || compression === 'none') return source.pipe(verifier);
-    const check = new DiffIdCheck(
-      blob.diffId,
-      compression,
-      `layer ${blob.digest} in ${this.location}`,
-      this.limit,
-    );
-    verifier.on('error', (error) => check.destroy(error));
-    return source.pipe(verifier).pipe(check);
+    let head: Buffer;
+    try {
+      head = await this.archive.head(entry);
+    } catch (error) {
+      source.destroy();
+      throw error;
+    }
+    const compression = detectStreamCompression(head);
+    const streams: Readable[] = [source, verifier];
+    if (blob.diffId !== undefined && compression !== 'none') {
+      const what = `layer ${blob.digest} in ${this.location}`;
+      streams.push(new DiffIdCheck(blob.diffId, compression, what, this.limit));
+    }
+    // A reader that stops early (its destination failed) destroys the last stream: the archive
+    // then learns of it, rather than waiting for it to take more. Errors reach the last stream.
+    pipeline(streams, () => {});
+    return streams.at(-1)!;
   }
 
   async putBlob(): Promise<void> {
