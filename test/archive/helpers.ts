@@ -33,14 +33,15 @@ export function requestsFor(reader: ArchiveReader): CopyRequest[] {
 
 /**
  * loadInto copies every image of an archive, a file or a stream, into a layout, committing or
- * aborting it.
+ * aborting it. With `once`, a compressed file is read in one streaming pass, as load reads it.
  */
 export async function loadInto(
   input: string | Readable,
   dir = join(tempDir(), 'store'),
-  options: { spoolDir?: string; jobs?: number } = {},
+  options: { spoolDir?: string; jobs?: number; once?: boolean } = {},
 ) {
-  const reader = await ArchiveReader.open(input, { spoolDir: options.spoolDir });
+  const { spoolDir, once } = options;
+  const reader = await ArchiveReader.open(input, { spoolDir, once });
   const layout = new LayoutStore(dir);
   try {
     await copyImages(reader, layout, requestsFor(reader), { jobs: options.jobs });

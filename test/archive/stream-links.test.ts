@@ -10,19 +10,17 @@ import { gzipSync } from 'node:zlib';
 
 import { describe, expect, it } from 'vitest';
 
-import { sha256Digest } from '../../src/core/digest.js';
-import { MediaType } from '../../src/core/media-types.js';
 import { verifyStore } from '../../src/copy/verify.js';
 import { LayoutStore } from '../../src/stores/layout/layout-store.js';
 import { runRegtool, tempDir } from '../helpers/cli.js';
-import { descriptorOf, makeConfig, makeTar, writeTemp, type TarItem } from './build.js';
+import { blobPathOf, makeTar, metadataFirstArchive, writeTemp, type TarItem } from './build.js';
 import { loadInto } from './helpers.js';
 
 const NAME = 'docker.io/library/linked:1.0';
 /** Larger than what is kept in memory, so the images are worked out when it arrives. */
 const big = makeTar([{ path: 'big.bin', data: randomBytes(2 << 20) }]);
 const small = makeTar([{ path: 'small.txt', data: 'the linked layer' }]);
-const smallPath = `blobs/sha256/${sha256Digest(small).slice(7)}`;
+const smallPath = blobPathOf(small);
 
 /**
  * linkedArchive is a docker+oci archive, metadata first as regtool writes it, of one image with
@@ -30,41 +28,8 @@ const smallPath = `blobs/sha256/${sha256Digest(small).slice(7)}`;
  * the big layer; `head` comes before it.
  */
 function linkedArchive(tail: TarItem[], head: TarItem[] = []): string {
-  const config = makeConfig([sha256Digest(big), sha256Digest(small)]);
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MediaType.ociManifest,
-      config: descriptorOf(config, MediaType.ociConfig),
-      layers: [descriptorOf(big, MediaType.ociLayer), descriptorOf(small, MediaType.ociLayer)],
-    }),
-  );
-  const blob = (bytes: Buffer) => `blobs/sha256/${sha256Digest(bytes).slice(7)}`;
-  const index = {
-    schemaVersion: 2,
-    manifests: [
-      {
-        ...descriptorOf(manifest, MediaType.ociManifest),
-        annotations: { 'org.opencontainers.image.ref.name': NAME },
-      },
-    ],
-  };
-  const dockerManifest = [
-    { Config: blob(config), RepoTags: [NAME], Layers: [blob(big), blob(small)] },
-  ];
-  return writeTemp(
-    'linked.tar',
-    makeTar([
-      { path: 'oci-layout', data: '{"imageLayoutVersion":"1.0.0"}' },
-      { path: 'index.json', data: JSON.stringify(index) },
-      { path: 'manifest.json', data: JSON.stringify(dockerManifest) },
-      { path: blob(config), data: config },
-      { path: blob(manifest), data: manifest },
-      ...head,
-      { path: blob(big), data: big },
-      ...tail,
-    ]),
-  );
+  const tar = metadataFirstArchive(NAME, [big, small], { detached: [small], head, tail });
+  return writeTemp('linked.tar', tar);
 }
 
 const symlink = (path: string, linkpath: string): TarItem => ({

@@ -35,11 +35,66 @@ export interface Held {
   waiters: PassThrough[];
   headKnown: Deferred<Buffer>;
   placed: Deferred<void>;
+  /** For a link: the entry it leads to, whose data its readers get. */
+  source?: Held;
+  /** The links that lead here; their readers are fed with this entry's data. */
+  followers: Held[];
+  /** The links followed to reach this path from one the images need, counted as one lookup. */
+  links: string[];
 }
 
 /** hold notes an entry whose data has not arrived yet. */
-export function hold(entry: TarEntry): Held {
-  return { entry, state: 'pending', waiters: [], headKnown: deferred(), placed: deferred() };
+export function hold(entry: TarEntry, links: string[] = []): Held {
+  return {
+    entry,
+    state: 'pending',
+    waiters: [],
+    headKnown: deferred(),
+    placed: deferred(),
+    followers: [],
+    links,
+  };
+}
+
+/** rootOf is the entry whose data a path's readers get: the end of its links. */
+export function rootOf(held: Held): Held {
+  let root = held;
+  while (root.source) root = root.source;
+  return root;
+}
+
+/** treeOf is an entry and, transitively, every link that leads to it. */
+export function treeOf(held: Held): Held[] {
+  return [held, ...held.followers.flatMap(treeOf)];
+}
+
+/**
+ * follow makes a link's readers readers of its target. The link's head is the target's, unless
+ * the link is led elsewhere before the target's is known.
+ */
+export function follow(link: Held, target: Held, links: string[]): void {
+  link.source = target;
+  target.followers.push(link);
+  if (links.length > target.links.length) target.links = links;
+  target.headKnown.promise.then(
+    (head) => link.source === target && link.headKnown.resolve(head),
+    (error: Error) => link.source === target && link.headKnown.reject(error),
+  );
+}
+
+/** unfollow undoes follow, for a link that comes again leading elsewhere. */
+export function unfollow(link: Held): void {
+  const source = link.source;
+  if (!source) return;
+  source.followers = source.followers.filter((other) => other !== link);
+  link.source = undefined;
+}
+
+/** takeWaiters takes the streams waiting for an entry or any link to it, to be fed now. */
+export function takeWaiters(root: Held): PassThrough[] {
+  const outs: PassThrough[] = [];
+  for (const held of treeOf(root)) outs.push(...held.waiters.splice(0));
+  return outs;
 }
 
 /** Thrown while the images are worked out early, when they need what has not arrived yet. */

@@ -3,7 +3,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { PassThrough, Readable } from 'node:stream';
 
 import { sha256Digest } from '../../core/digest.js';
-import { IntegrityError, NotFoundError, UnsupportedError } from '../../core/errors.js';
+import { NotFoundError, UnsupportedError } from '../../core/errors.js';
 import {
   decompressStream,
   detectStreamCompression,
@@ -12,18 +12,23 @@ import {
   type StreamCompression,
 } from './compression.js';
 import { MAX_METADATA_BYTES, type ArchiveContents } from './contents.js';
+import { EntryPlacer } from './entry-placer.js';
 import { expectedLayers } from './expected-layers.js';
-import { deferred, drained, hold, NotYetArrived, type Held } from './held-entry.js';
-import { readArchiveContents } from './flavour.js';
 import {
-  collect,
-  hashStream,
-  KEEP_ENTRY_BYTES,
-  KEEP_TOTAL_BYTES,
-  type IndexedArchive,
-} from './indexed-archive.js';
-import { checkEntryPaths, linkLoop, linkTarget, MAX_LINKS } from './links.js';
-import { eachSlice, firstBytes, SpoolFolder } from './spool-folder.js';
+  deferred,
+  hold,
+  NotYetArrived,
+  rootOf,
+  takeWaiters,
+  treeOf,
+  unfollow,
+  type Held,
+} from './held-entry.js';
+import { readArchiveContents } from './flavour.js';
+import { collect, hashStream, type IndexedArchive } from './indexed-archive.js';
+import { followLateLink, type ArrivedEntries } from './late-links.js';
+import { checkEntryPaths, entryMissing, nextPath } from './links.js';
+import { refuseRepeat, sameAsBefore } from './repeated-entry.js';
 import { StreamTarSource, walkTar, type TarEntry, type TarSource } from './tar-index.js';
 
 /** How an archive arriving on a stream is read. */
@@ -40,27 +45,29 @@ export interface StreamingOptions {
  * StreamingArchive reads an archive arriving on a stream in one pass. Small entries stay in
  * memory; once the images are known, an entry someone asks for is handed over as it arrives,
  * and one that arrives first is spooled to a file until it is asked for. Before the images
- * are known (docker save writes manifest.json last), large entries are spooled.
+ * are known (docker save writes manifest.json last), large entries are spooled. A link that
+ * arrives after that leads its readers to the file's data, wherever it is; links are followed
+ * and counted as the file reader follows them, so that both readers agree.
  */
 export class StreamingArchive implements IndexedArchive {
   readonly entries = new Map<string, TarEntry>();
-  /** How many bytes went to spool files. */
-  spooledBytes = 0;
   private readonly held = new Map<string, Held>();
   private readonly contents = deferred<ArchiveContents>();
-  private readonly spool: SpoolFolder;
-  private needed = new Set<string>();
-  /** Paths that went by after the images were known, unneeded; their data was not kept. */
-  private readonly passed = new Set<string>();
+  private readonly placer: EntryPlacer;
+  /**
+   * The paths of the entries the images' blobs are read from, each with how many blobs read it
+   * (more than one when links lead several blob paths to one file).
+   */
+  private readonly needed = new Map<string, number>();
   private published = false;
   private attempting = false;
   private attemptedAt = -1;
-  private keptBytes = 0;
   private failure?: Error;
   private wake?: () => void;
   private parsing = Promise.resolve();
 
   private readonly rereadHint: string;
+  private readonly arrived: ArrivedEntries;
 
   private constructor(
     readonly what: string,
@@ -71,8 +78,15 @@ export class StreamingArchive implements IndexedArchive {
     private readonly plain: Readable,
     rereadHint: string | undefined,
   ) {
-    this.spool = new SpoolFolder(spoolDir);
+    this.placer = new EntryPlacer(spoolDir);
     this.rereadHint = rereadHint ?? 'save the archive to a file and read that';
+    this.arrived = {
+      what,
+      rereadHint: this.rereadHint,
+      entries: this.entries,
+      held: this.held,
+      readOnce: (held) => this.readOnce(held),
+    };
   }
 
   /** open starts reading a stream and waits until the images it holds are known. */
@@ -98,18 +112,24 @@ export class StreamingArchive implements IndexedArchive {
     }
   }
 
+  /** How many bytes went to spool files. */
+  get spooledBytes(): number {
+    return this.placer.spooledBytes;
+  }
+
   async head(entry: TarEntry): Promise<Buffer> {
     const held = this.heldFor(entry);
-    if (held.state === 'memory') return held.bytes!.subarray(0, MAGIC_LENGTH);
-    if (held.head) return held.head;
+    const root = rootOf(held);
+    if (root.state === 'memory') return root.bytes!.subarray(0, MAGIC_LENGTH);
+    if (root.head) return root.head;
     if (this.attempting) throw new NotYetArrived();
     return held.headKnown.promise;
   }
 
   async bytes(entry: TarEntry): Promise<Buffer> {
-    const held = this.heldFor(entry);
-    if (held.state === 'memory') return held.bytes!;
-    if (held.state === 'file') return readFile(held.file!);
+    const root = rootOf(this.heldFor(entry));
+    if (root.state === 'memory') return root.bytes!;
+    if (root.state === 'file') return readFile(root.file!);
     const data = this.stream(entry);
     await this.head(entry).catch((error: unknown) => {
       data.destroy();
@@ -119,9 +139,9 @@ export class StreamingArchive implements IndexedArchive {
   }
 
   async digest(entry: TarEntry): Promise<string> {
-    const held = this.heldFor(entry);
-    if (held.state === 'memory') return sha256Digest(held.bytes!);
-    return held.digest ?? hashStream(this.stream(entry));
+    const root = rootOf(this.heldFor(entry));
+    if (root.state === 'memory') return sha256Digest(root.bytes!);
+    return root.digest ?? hashStream(this.stream(entry));
   }
 
   /**
@@ -130,17 +150,17 @@ export class StreamingArchive implements IndexedArchive {
    */
   stream(entry: TarEntry): Readable {
     const held = this.heldFor(entry);
-    switch (held.state) {
+    const root = rootOf(held);
+    switch (root.state) {
       case 'memory':
-        return Readable.from(held.bytes!.length > 0 ? [held.bytes!] : []);
       case 'file':
-        return this.readSpooled(held);
+        return this.placedData(root);
       case 'pending':
         return this.awaitArrival(held);
       case 'placing':
-        return this.afterPlaced(held);
+        return this.afterPlaced(root);
       case 'missing':
-        throw this.missing(held.entry);
+        throw this.missing(root.entry, held.entry);
       case 'gone':
         throw new UnsupportedError(
           'ARCHIVE_STREAM_REREAD',
@@ -156,7 +176,7 @@ export class StreamingArchive implements IndexedArchive {
     this.plain.destroy();
     this.input.destroy();
     await this.parsing;
-    await this.spool.remove();
+    await this.placer.remove();
   }
 
   private async run(): Promise<void> {
@@ -176,116 +196,53 @@ export class StreamingArchive implements IndexedArchive {
     if (this.failure) throw this.failure;
     if (this.published) return this.arriveLate(entry, tar);
     const held = this.record(entry);
-    if (entry.type !== 'file' || this.fits(entry.size)) return this.keep(held, tar);
+    if (entry.type !== 'file' || this.placer.fits(entry.size)) return this.placer.keep(held, tar);
     await this.tryEarly();
     if (this.published) return this.serve(held, tar, entry.size);
     return this.place(held, tar, entry.size);
   }
 
   /**
-   * arriveLate takes an entry that comes after the images are known: a layer they need, or
-   * something skipped. Paths are checked as the file reader checks them; an entry that would
-   * replace one already used is refused rather than silently ignored.
+   * arriveLate takes an entry that comes after the images are known: a layer they need, a link
+   * on the way to one, or something skipped. Paths are checked as the file reader checks them;
+   * an entry that would replace one already read is refused rather than silently ignored.
    */
   private async arriveLate(entry: TarEntry, tar: TarSource): Promise<void> {
     checkEntryPaths([entry], this.what);
     const held = this.held.get(entry.path);
-    if (held && held.state !== 'pending') {
-      throw new IntegrityError(
-        'ARCHIVE_ENTRY_REPEATED',
-        `${this.what}: "${entry.path}" comes again after the image metadata`,
-        { hint: 'the archive is damaged or crafted; write it again' },
-      );
+    if ((held && held.state !== 'pending') || held?.source) {
+      if (await sameAsBefore(held, this.entries.get(entry.path), entry, tar)) return;
+      refuseRepeat(this.what, held);
     }
-    if (!held || !this.needed.has(entry.path)) {
-      this.passed.add(entry.path);
+    this.entries.set(entry.path, entry);
+    if (!held || !this.wanted(held)) {
+      if (held) held.state = 'gone';
       return;
     }
-    if (entry.type === 'file') return this.serve(held, tar, entry.size);
-    if (entry.type === 'symlink' || entry.type === 'hardlink') return this.followLate(held, entry);
-    throw new IntegrityError(
-      'ARCHIVE_ENTRY_INVALID',
-      `${this.what}: "${entry.path}" is not a file`,
-      {
-        hint: 'the archive is damaged; write it again',
-      },
-    );
-  }
-
-  /**
-   * followLate takes a link that arrives where the images need a file. Its target's data is
-   * handed on from where it is: memory, a spool file, or the target's own arrival later in the
-   * stream. A target the stream has already passed by cannot be read again.
-   */
-  private async followLate(held: Held, link: TarEntry): Promise<void> {
-    const chain = [link.path];
-    let path = linkTarget(link, this.what);
-    for (;;) {
-      if (chain.includes(path) || chain.length > MAX_LINKS)
-        throw linkLoop(this.what, [...chain, path]);
-      const target = this.held.get(path);
-      if (target === undefined && !this.passed.has(path)) {
-        // Not arrived yet: its arrival feeds whoever asks for the link.
-        this.held.set(path, held);
-        this.needed.add(path);
-        return;
-      }
-      if (target === held) throw linkLoop(this.what, [...chain, path]);
-      if (target === undefined || target.state === 'gone') throw this.passedBy(link, path);
-      if (target.entry.type === 'symlink' || target.entry.type === 'hardlink') {
-        chain.push(path);
-        path = linkTarget(target.entry, this.what);
-        continue;
-      }
-      if (target.state === 'pending') return this.share(held, target);
-      await target.placed.promise;
-      return this.copyHeld(held, target);
+    unfollow(held);
+    const chain = [...held.links];
+    const next = nextPath(chain, entry, this.what);
+    if (next === undefined) {
+      held.entry = entry;
+      return this.serve(held, tar, entry.size);
     }
+    const target = followLateLink(this.arrived, held, entry, next, chain);
+    if (target.state !== 'pending') this.handWaiters(target);
   }
 
-  /** share hands whoever waits for a link over to its target, which has not arrived yet. */
-  private share(link: Held, target: Held): void {
-    target.waiters.push(...link.waiters);
-    link.waiters = [];
-    target.headKnown.promise.then(link.headKnown.resolve, link.headKnown.reject);
-    target.placed.promise.then(link.placed.resolve, link.placed.reject);
-    this.held.set(link.entry.path, target);
-  }
-
-  /** copyHeld gives a link its target's data, kept in memory or in a spool file. */
-  private copyHeld(link: Held, target: Held): void {
-    const { state, bytes, file, head, digest } = target;
-    Object.assign(link, { state, bytes, file, head, digest });
-    link.headKnown.resolve(head ?? bytes!.subarray(0, MAGIC_LENGTH));
-    link.placed.resolve();
-    for (const out of link.waiters.splice(0)) {
-      const data = this.stream(link.entry);
-      data.on('error', (error) => out.destroy(error));
-      data.pipe(out);
-    }
-  }
-
-  private passedBy(link: TarEntry, path: string): UnsupportedError {
-    return new UnsupportedError(
-      'ARCHIVE_STREAM_LINK_BACK',
-      `${this.what}: "${link.path}" links back to "${path}", which the stream has already passed`,
-      { hint: `it is read in one pass: ${this.rereadHint}` },
-    );
+  /** wanted tells whether someone may read an entry: the images need it, or a link to it. */
+  private wanted(held: Held): boolean {
+    return this.needed.has(held.entry.path) || held.followers.length > 0;
   }
 
   /** record notes an entry that arrives before the images are known; the last of a path wins. */
   private record(entry: TarEntry): Held {
     const known = this.held.get(entry.path);
-    if (known?.file) void rm(known.file, { force: true });
-    if (known?.bytes) this.keptBytes -= known.bytes.length;
+    if (known) this.placer.forget(known);
     const held = hold(entry);
     this.held.set(entry.path, held);
     this.entries.set(entry.path, entry);
     return held;
-  }
-
-  private fits(size: number): boolean {
-    return size <= KEEP_ENTRY_BYTES && this.keptBytes + size <= KEEP_TOTAL_BYTES;
   }
 
   /**
@@ -319,71 +276,60 @@ export class StreamingArchive implements IndexedArchive {
 
   private publish(contents: ArchiveContents): void {
     this.published = true;
-    for (const blob of contents.blobs.values())
-      if (blob.source.kind === 'entry') this.needed.add(blob.source.entry.path);
+    for (const blob of contents.blobs.values()) {
+      if (blob.source.kind !== 'entry') continue;
+      const path = blob.source.entry.path;
+      this.needed.set(path, (this.needed.get(path) ?? 0) + 1);
+    }
     this.contents.resolve(contents);
   }
 
   /**
-   * serve passes on an entry the images need once someone asks for it: straight to those
-   * waiting for it, else (someone waits for a later entry) to a spool file.
+   * serve passes on an entry the images need, once someone asks for anything: a large one
+   * straight to those waiting for it when every blob read from it waits, else to a spool file
+   * read from there; a small one is kept. What comes of it depends on the archive alone, never
+   * on how many blobs are read at once.
    */
   private async serve(held: Held, tar: TarSource, size: number): Promise<void> {
-    if (!this.needed.has(held.entry.path)) {
-      held.state = 'gone';
-      return;
-    }
-    while (held.waiters.length === 0 && !this.othersWaiting(held)) {
-      await new Promise<void>((resolve) => (this.wake = resolve));
+    for (;;) {
       if (this.failure) throw this.failure;
+      if (!this.wanted(held)) {
+        held.state = 'gone';
+        return;
+      }
+      if (this.anyoneWaits()) break;
+      await new Promise<void>((resolve) => (this.wake = resolve));
     }
-    if (held.waiters.length > 0) await this.feed(held, tar, size);
+    if (!this.placer.fits(size) && this.allWait(held))
+      await this.placer.feed(held, takeWaiters(held), tar, size);
     else await this.place(held, tar, size);
   }
 
-  private othersWaiting(held: Held): boolean {
-    for (const other of this.held.values())
-      if (other !== held && other.waiters.length > 0) return true;
+  private anyoneWaits(): boolean {
+    for (const held of this.held.values()) if (held.waiters.length > 0) return true;
     return false;
   }
 
-  private async feed(held: Held, tar: TarSource, size: number): Promise<void> {
-    held.state = 'gone';
-    const outs = held.waiters;
-    let head: Buffer | undefined;
-    await eachSlice(tar, size, async (parts) => {
-      if (head === undefined) held.headKnown.resolve((held.head = head = firstBytes(parts)));
-      for (const out of outs) if (!out.destroyed) for (const part of parts) out.write(part);
-      await Promise.all(outs.map(drained));
-    });
-    held.headKnown.resolve(Buffer.alloc(0));
-    for (const out of outs) out.end();
-    held.waiters = [];
-    held.placed.resolve();
+  /**
+   * allWait tells whether every blob read from an entry (at its own path, or at a link to it)
+   * waits for it: once fed, it cannot be read again.
+   */
+  private allWait(held: Held): boolean {
+    const readers = treeOf(held).filter((other) => this.needed.has(other.entry.path));
+    const waits = (reader: Held) => reader.waiters.length >= this.needed.get(reader.entry.path)!;
+    return readers.length > 0 && readers.every(waits);
   }
 
-  private async keep(held: Held, tar: TarSource): Promise<void> {
-    const parts: Buffer[] = [];
-    await tar.consume(held.entry.type === 'file' ? held.entry.size : 0, (chunk) =>
-      parts.push(Buffer.from(chunk)),
-    );
-    held.bytes = Buffer.concat(parts);
-    this.keptBytes += held.bytes.length;
-    held.state = 'memory';
-    held.headKnown.resolve(held.bytes.subarray(0, MAGIC_LENGTH));
-    held.placed.resolve();
-  }
-
+  /** place keeps an entry in memory or in a spool file, and gives it to whoever waits. */
   private async place(held: Held, tar: TarSource, size: number): Promise<void> {
-    if (this.fits(size)) return this.keep(held, tar);
-    held.state = 'placing';
-    const spooled = await this.spool.write(tar, size);
-    this.spooledBytes += size;
-    Object.assign(held, { state: 'file', file: spooled.path });
-    held.head = spooled.head;
-    held.digest = spooled.digest;
-    held.headKnown.resolve(spooled.head);
-    held.placed.resolve();
+    if (this.placer.fits(size)) await this.placer.keep(held, tar);
+    else await this.placer.spoolEntry(held, tar, size);
+    this.handWaiters(held);
+  }
+
+  /** handWaiters gives an entry kept in memory or a spool file to the streams waiting for it. */
+  private handWaiters(root: Held): void {
+    for (const out of takeWaiters(root)) pipeInto(this.placedData(root), out);
   }
 
   private awaitArrival(held: Held): Readable {
@@ -391,37 +337,46 @@ export class StreamingArchive implements IndexedArchive {
     if (this.failure) throw this.failure;
     const out = new PassThrough();
     held.waiters.push(out);
-    out.on('close', () => {
-      if (held.state === 'pending') held.waiters = held.waiters.filter((other) => other !== out);
-    });
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
+    out.on('close', () => (held.waiters = held.waiters.filter((other) => other !== out)));
+    this.wakeUp();
     return out;
   }
 
-  private afterPlaced(held: Held): Readable {
+  private afterPlaced(root: Held): Readable {
     const out = new PassThrough();
-    held.placed.promise.then(
-      () => {
-        const data = this.stream(held.entry);
-        data.on('error', (error) => out.destroy(error));
-        data.pipe(out);
-      },
+    root.placed.promise.then(
+      () => pipeInto(this.placedData(root), out),
       () => out.destroy(),
     );
     return out;
   }
 
-  private readSpooled(held: Held): Readable {
-    const data = createReadStream(held.file!);
-    if (this.published && held.entry.size > MAX_METADATA_BYTES) {
+  /**
+   * placedData reads an entry kept in memory or in a spool file. The spool file of a layer read
+   * once is deleted when it has been read to its end, unless links lead to it too.
+   */
+  private placedData(root: Held): Readable {
+    if (root.state === 'memory') return Readable.from(root.bytes!.length > 0 ? [root.bytes!] : []);
+    const data = createReadStream(root.file!);
+    if (this.readOnce(root) && root.followers.length === 0) {
       data.on('end', () => {
-        held.state = 'gone';
-        void rm(held.file!, { force: true });
+        root.state = 'gone';
+        void rm(root.file!, { force: true });
       });
     }
     return data;
+  }
+
+  /**
+   * readOnce tells whether an entry is read once, by the copy alone: once the images are known,
+   * the one blob read from it, too large to be metadata.
+   */
+  private readOnce(root: Held): boolean {
+    return (
+      this.published &&
+      this.needed.get(root.entry.path) === 1 &&
+      root.entry.size > MAX_METADATA_BYTES
+    );
   }
 
   private heldFor(entry: TarEntry): Held {
@@ -430,25 +385,33 @@ export class StreamingArchive implements IndexedArchive {
     return held;
   }
 
-  private missing(entry: TarEntry): NotFoundError {
-    return new NotFoundError('ARCHIVE_ENTRY_MISSING', `${this.what} has no entry "${entry.path}"`, {
-      hint: 'the archive is incomplete or damaged; write it again',
-    });
+  private missing(entry: TarEntry, via?: TarEntry): NotFoundError {
+    const link = via && via.path !== entry.path ? via.path : undefined;
+    return entryMissing(this.what, entry.path, link);
   }
 
-  /** endMissing fails whoever waits for an entry the stream ended without. */
+  /** endMissing fails whoever waits for an entry the stream ended without, or a link to one. */
   private endMissing(): void {
+    const roots = new Set<Held>();
     for (const held of this.held.values()) {
-      if (held.state !== 'pending') continue;
-      held.state = 'missing';
-      this.reject(held, this.missing(held.entry));
+      const root = rootOf(held);
+      if (root.state !== 'pending') continue;
+      roots.add(root);
+      this.reject(held, this.missing(root.entry, held.entry));
     }
+    for (const root of roots) root.state = 'missing';
   }
 
   private fail(error: Error): void {
     this.failure ??= error;
     this.contents.reject(error);
     for (const held of this.held.values()) this.reject(held, this.failure);
+    this.placer.fail(this.failure);
+    this.wakeUp();
+  }
+
+  /** wakeUp wakes serve() when it waits for someone to ask for anything. */
+  private wakeUp(): void {
     const wake = this.wake;
     this.wake = undefined;
     wake?.();
@@ -464,4 +427,11 @@ export class StreamingArchive implements IndexedArchive {
     held.placed.reject(error);
     for (const out of held.waiters) out.destroy(held.head ? error : undefined);
   }
+}
+
+/** pipeInto feeds a waiting stream, and stops reading when the stream's reader gives up. */
+function pipeInto(data: Readable, out: PassThrough): void {
+  data.on('error', (error) => out.destroy(error));
+  out.on('close', () => data.destroy());
+  data.pipe(out);
 }
