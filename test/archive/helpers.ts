@@ -33,7 +33,7 @@ export function requestsFor(reader: ArchiveReader): CopyRequest[] {
 
 /**
  * loadInto copies every image of an archive, a file or a stream, into a layout, committing or
- * aborting it. With `once`, a compressed file is read in one streaming pass, as load reads it.
+ * aborting it, as load does: a stream is read to its end first. With `once`, a compressed file is read in one streaming pass, as load reads it.
  */
 export async function loadInto(
   input: string | Readable,
@@ -45,6 +45,7 @@ export async function loadInto(
   const layout = new LayoutStore(dir);
   try {
     await copyImages(reader, layout, requestsFor(reader), { jobs: options.jobs });
+    await reader.finish();
     await layout.close();
   } catch (error) {
     await layout.abort();

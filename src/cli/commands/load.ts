@@ -180,6 +180,7 @@ export const registerLoad: Register = (program, run) => {
         await withCopy(context, options, { allPlatforms: true }, (copy) =>
           copy(reader, destination, requests),
         );
+        await reader.finish();
         const loaded = await describeLoaded(reader, images, requests);
         context.output.result({ source: reader.location, flavour: reader.flavour, loaded }, () =>
           loaded.map(renderLoaded).join('\n'),

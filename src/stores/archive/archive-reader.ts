@@ -201,6 +201,14 @@ export class ArchiveReader implements Store {
       yield { name, reference, descriptor };
   }
 
+  /**
+   * finish checks, once the images wanted are copied, the rest of an archive read as a stream:
+   * it is accepted only whole, as a file (read whole when it is opened) is.
+   */
+  async finish(): Promise<void> {
+    if (this.archive instanceof StreamingArchive) await this.archive.finish();
+  }
+
   async close(): Promise<void> {
     await this.archive.close();
   }

@@ -60,6 +60,8 @@ export class StreamingArchive implements IndexedArchive {
    */
   private readonly needed = new Map<string, number>();
   private published = false;
+  /** Nothing more will be asked for: the rest of the stream is only checked. */
+  private finishing = false;
   private attempting = false;
   private attemptedAt = -1;
   private failure?: Error;
@@ -168,6 +170,18 @@ export class StreamingArchive implements IndexedArchive {
           { hint: this.rereadHint },
         );
     }
+  }
+
+  /**
+   * finish reads the rest of the stream once everything wanted from it has been read, passing
+   * over data nobody asked for, and throws what is wrong with it: an archive read as a stream is
+   * accepted only whole, as a file is.
+   */
+  async finish(): Promise<void> {
+    this.finishing = true;
+    this.wakeUp();
+    await this.parsing;
+    if (this.failure) throw this.failure;
   }
 
   /** close stops reading the stream and deletes every spool file. */
@@ -293,7 +307,7 @@ export class StreamingArchive implements IndexedArchive {
   private async serve(held: Held, tar: TarSource, size: number): Promise<void> {
     for (;;) {
       if (this.failure) throw this.failure;
-      if (!this.wanted(held)) {
+      if (!this.wanted(held) || this.finishing) {
         held.state = 'gone';
         return;
       }
