@@ -67,15 +67,21 @@ describe('damaged compressed archives', () => {
     expect(await openError(path)).toMatchObject({ code: 'ARCHIVE_CORRUPT' });
   });
 
-  it('calls a cut zstd archive truncated', async () => {
+  it.each([
+    ['zstd', '.zst'],
+    ['xz', '.xz'],
+    ['bzip2', '.bz2'],
+  ])('calls a cut %s archive truncated', async (program, suffix) => {
     const dir = tempDir();
     const tar = join(dir, 'all.tar');
     writeFileSync(tar, twoImageDockerArchive().tar);
-    await execa('zstd', ['-q', '-f', tar, '-o', `${tar}.zst`]);
-    await execa('sh', ['-c', `head -c -20 ${tar}.zst > ${dir}/cut.tar.zst`]);
-    expect(await openError(join(dir, 'cut.tar.zst'))).toMatchObject({
-      code: 'ARCHIVE_TRUNCATED',
-    });
+    await execa(program, ['-q', '-k', '-f', tar]);
+    await execa('sh', ['-c', `head -c -20 ${tar}${suffix} > ${dir}/cut.tar${suffix}`]);
+    for (const stdin of [false, true]) {
+      expect(await openError(join(dir, `cut.tar${suffix}`), stdin)).toMatchObject({
+        code: 'ARCHIVE_TRUNCATED',
+      });
+    }
   });
 });
 

@@ -30,7 +30,8 @@ export function detectStreamCompression(head: Uint8Array): StreamCompression {
 const programs: Record<'zstd' | 'xz' | 'bzip2', string[]> = {
   zstd: ['zstd', '-d', '-c', '-q'],
   xz: ['xz', '-d', '-c', '-q'],
-  bzip2: ['bzip2', '-d', '-c', '-q'],
+  // Not -q: bzip2 then says nothing of an input that ends early.
+  bzip2: ['bzip2', '-d', '-c'],
 };
 
 /**
@@ -42,17 +43,19 @@ export function createDecompressor(kind: StreamCompression): Duplex {
   if (kind === 'none') return new PassThrough();
   if (kind === 'gzip') return createGunzip({ chunkSize: 1 << 20 });
   const [file, ...args] = programs[kind];
-  // stderr is kept so that a failure says whether the input ended early (see isTruncation).
-  return execa(file!, args, { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' }).duplex();
+  // stderr is kept so that a failure says whether the input ended early (see isTruncation);
+  // stdout only streams on: buffered, it would be capped at execa's maxBuffer (100 MB).
+  const options = { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' } as const;
+  return execa(file!, args, { ...options, buffer: { stdout: false } }).duplex();
 }
 
 /**
  * isTruncation tells a decompressor's failure for an input that ends too early (zlib's
- * Z_BUF_ERROR, "premature end" from zstd, xz and bzip2) from one for damaged data.
+ * Z_BUF_ERROR, "premature end" from zstd and xz, "ends unexpectedly" from bzip2) from one for damaged data.
  */
 export function isTruncation(error: Error): boolean {
   if ((error as NodeJS.ErrnoException).code === 'Z_BUF_ERROR') return true;
-  return /premature end|unexpected end|truncated/i.test(error.message);
+  return /premature end|unexpected end|ends unexpectedly|truncated/i.test(error.message);
 }
 
 /**
