@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { lstat, mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { MAGIC_LENGTH } from './compression.js';
+import { STALE_TEMP_MS } from './output-file.js';
 import type { TarSource } from './tar-index.js';
 
 /** How much of an entry is read at once while it is passed on: bounds memory per entry. */
@@ -35,6 +36,24 @@ export function firstBytes(parts: Buffer[]): Buffer {
   return Buffer.concat(head);
 }
 
+const SPOOL_PREFIX = '.regtool-spool-';
+
+/**
+ * removeStaleSpools removes the spool folders in `parent` untouched for an hour: what a load
+ * killed outright left behind. A live load's folder changes as its entries come and go.
+ */
+export async function removeStaleSpools(parent: string, now = Date.now()): Promise<number> {
+  const names = await readdir(parent).catch(() => [] as string[]);
+  let removed = 0;
+  for (const name of names.filter((entry) => entry.startsWith(SPOOL_PREFIX))) {
+    const stats = await lstat(join(parent, name)).catch(() => undefined);
+    if (!stats?.isDirectory() || now - stats.mtimeMs < STALE_TEMP_MS) continue;
+    await rm(join(parent, name), { recursive: true, force: true });
+    removed += 1;
+  }
+  return removed;
+}
+
 /** A spooled entry: its file, first bytes and sha256 digest. */
 export interface SpooledEntry {
   path: string;
@@ -54,7 +73,7 @@ export class SpoolFolder {
 
   /** write copies an entry's data from the tar into a new file of the folder. */
   async write(tar: TarSource, size: number): Promise<SpooledEntry> {
-    this.folder ??= mkdtemp(join(this.parent, '.regtool-spool-'));
+    this.folder ??= this.create();
     this.count += 1;
     const path = join(await this.folder, `entry-${this.count}`);
     const file = await open(path, 'w');
@@ -70,6 +89,11 @@ export class SpoolFolder {
       await file.close();
     }
     return { path, head: head ?? Buffer.alloc(0), digest: `sha256:${hash.digest('hex')}` };
+  }
+
+  private async create(): Promise<string> {
+    await removeStaleSpools(this.parent);
+    return mkdtemp(join(this.parent, SPOOL_PREFIX));
   }
 
   /** remove deletes the folder and every file left in it. */
