@@ -90,14 +90,18 @@ async function finish(session: Session, response: HttpResponse): Promise<void> {
   }
 }
 
-/** patch sends one chunk and moves the session to the Location the registry answers with. */
+/**
+ * patch sends the bytes from `start` on: one chunk, or the rest of the blob as a stream. It
+ * moves the session to the Location the registry answers with.
+ */
 async function patch(
   session: Session,
-  chunk: Buffer,
+  bytes: Buffer | Readable,
   start: number,
 ): Promise<HttpResponse | undefined> {
-  const range = { 'content-range': `${start}-${start + chunk.length - 1}` };
-  const response = await send(session, 'PATCH', session.location, chunk, range);
+  const end = Buffer.isBuffer(bytes) ? start + bytes.length : session.descriptor.size;
+  const range = { 'content-range': `${start}-${end - 1}`, 'content-length': String(end - start) };
+  const response = await send(session, 'PATCH', session.location, bytes, range);
   // The Range answered (cumulative, per chunk, `bytes=` or none) is not trusted: the final
   // PUT with the digest decides whether the registry has the right bytes.
   if (response.status !== 202 && response.status !== 204) return response;
@@ -134,8 +138,10 @@ async function uploadWhole(session: Session, bytes: Buffer): Promise<void> {
 }
 
 /**
- * Larger blobs go in chunks, each read into memory once, so that a registry that refuses
- * PATCH at the first chunk still gets the whole blob monolithically, without re-reading.
+ * Larger blobs start with one chunk, read into memory, so that a registry that refuses PATCH
+ * still gets the whole blob monolithically, without re-reading. Once the first chunk is taken,
+ * the rest follows in one streamed PATCH, as docker push sends a layer: reading and sending
+ * overlap, and a large layer costs one request, not one per chunk.
  */
 async function uploadChunked(session: Session, reader: ChunkReader, first: Buffer): Promise<void> {
   const refused = await patch(session, first, 0);
@@ -148,13 +154,9 @@ async function uploadChunked(session: Session, reader: ChunkReader, first: Buffe
     const size = { 'content-length': String(session.descriptor.size) };
     return finish(retry, await send(retry, 'PUT', finalUrl(retry), reader.rest(first), size));
   }
-  let offset = first.length;
-  while (!reader.exhausted) {
-    const chunk = await reader.read(session.client.chunkSize);
-    if (chunk.length === 0) break;
-    const failed = await patch(session, chunk, offset);
+  if (session.descriptor.size > first.length) {
+    const failed = await patch(session, reader.rest(Buffer.alloc(0)), first.length);
     if (failed) throw await responseError(failed, session.what, session.client.domain);
-    offset += chunk.length;
   }
   return finish(session, await send(session, 'PUT', finalUrl(session)));
 }
