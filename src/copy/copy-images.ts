@@ -5,7 +5,13 @@ import pLimit from 'p-limit';
 import { NotFoundError, InterruptedError } from '../core/errors.js';
 import type { Reference } from '../core/reference.js';
 import type { Descriptor } from '../core/schemas.js';
-import { isBlobMounter, isOrderedSink, type PlannedImage, type Store } from '../core/store.js';
+import {
+  isBlobMounter,
+  isOnePassSource,
+  isOrderedSink,
+  type PlannedImage,
+  type Store,
+} from '../core/store.js';
 import type { EventSink } from './events.js';
 import { planImage, type PlatformChoice } from './plan.js';
 
@@ -190,7 +196,7 @@ class BlobMover {
       ? earlier.work.then(() =>
           this.transfer(fromRepository, toRepository, descriptor, check, earlier.to),
         )
-      : this.transfer(fromRepository, toRepository, descriptor, check, fromRepository);
+      : this.transfer(fromRepository, toRepository, descriptor, check);
     this.seen.set(key, work);
     if (!earlier) this.firstTarget.set(descriptor.digest, { to: toRepository, work });
     return work;
@@ -201,11 +207,14 @@ class BlobMover {
     to: string,
     descriptor: Descriptor,
     check: boolean,
-    mountFrom: string,
+    /** The destination repository that received the blob first, for the later ones. */
+    earlier?: string,
   ) {
     checkAborted(this.options.signal);
+    const first = earlier === undefined;
+    const mountFrom = earlier ?? from;
     if (check && (await this.destination.hasBlob(to, descriptor))) {
-      this.skip(descriptor, 'exists');
+      this.skip(from, descriptor, 'exists', first);
       return;
     }
     if (
@@ -213,11 +222,16 @@ class BlobMover {
       isBlobMounter(this.destination) &&
       (await this.destination.mountBlob(to, descriptor, mountFrom))
     ) {
-      this.skip(descriptor, 'mounted');
+      this.skip(from, descriptor, 'mounted', first);
       return;
     }
     this.emit({ type: 'blob-start', descriptor });
-    const content = await this.source.getBlob(from, descriptor);
+    // A source read in one pass gives each blob once: a second repository that could not mount
+    // it gets it from the first one, which has it by now.
+    const again = !first && isOnePassSource(this.source) && this.source.readsOnce;
+    const content = again
+      ? await this.destination.getBlob(earlier, descriptor)
+      : await this.source.getBlob(from, descriptor);
     const counted = this.countProgress(content, descriptor);
     try {
       // A store's getBlob stream fails on bytes that disagree with the descriptor.
@@ -233,7 +247,9 @@ class BlobMover {
     this.emit({ type: 'blob-done', descriptor, bytes: descriptor.size });
   }
 
-  private skip(descriptor: Descriptor, reason: 'exists' | 'mounted') {
+  /** skip counts a blob the destination has; a one-pass source is told it will not be read. */
+  private skip(from: string, descriptor: Descriptor, reason: 'exists' | 'mounted', first: boolean) {
+    if (first && isOnePassSource(this.source)) this.source.passBlob(from, descriptor);
     this.summary.blobsSkipped += 1;
     this.summary.bytesSkipped += descriptor.size;
     this.emit({ type: 'blob-skip', descriptor, reason });

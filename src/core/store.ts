@@ -139,6 +139,22 @@ export interface OrderedSink {
   beginImages(images: PlannedImage[]): Promise<Descriptor[]>;
 }
 
+/**
+ * OnePassSource is a store read as it arrives (an archive on a stream): each blob can be read
+ * from it once, and it can be told which blobs a copy will not read after all, so that it
+ * passes over them rather than keeping them until the end.
+ */
+export interface OnePassSource {
+  /** Whether each blob can be read only once (false for a source that is not a stream). */
+  readonly readsOnce: boolean;
+  /** passBlob tells the source that a copy will not read a blob: the destination has it. */
+  passBlob(repository: string, descriptor: Descriptor): void;
+}
+
+export function isOnePassSource(store: Store): store is Store & OnePassSource {
+  return typeof (store as Partial<OnePassSource>).passBlob === 'function';
+}
+
 export function isBlobMounter(store: Store): store is Store & BlobMounter {
   return typeof (store as Partial<BlobMounter>).mountBlob === 'function';
 }

@@ -170,6 +170,7 @@ export const registerLoad: Register = (program, run) => {
         spoolDir: spoolDirFor(destination),
         once: true,
         logger: context.output.logger,
+        readers: options.jobs as number,
       });
       try {
         const images = await selectImages(reader, names);

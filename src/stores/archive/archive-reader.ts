@@ -8,7 +8,7 @@ import { silentLogger, type Logger } from '../../core/logger.js';
 import { parseManifest } from '../../core/manifest.js';
 import type { Reference } from '../../core/reference.js';
 import type { Descriptor } from '../../core/schemas.js';
-import type { ImageEntry, ManifestContent, Store } from '../../core/store.js';
+import type { ImageEntry, ManifestContent, OnePassSource, Store } from '../../core/store.js';
 import { detectStreamCompression, uncompressedLimit } from './compression.js';
 import {
   readEntryBytes,
@@ -44,6 +44,8 @@ export interface ArchiveReaderOptions {
   what?: string;
   /** Where warnings about the archive go (names dropped or moved). */
   logger?: Logger;
+  /** How many blobs the copy reads at once, when known (its `--jobs`). */
+  readers?: number;
 }
 
 function readOnly(location: string): UnsupportedError {
@@ -56,7 +58,7 @@ function readOnly(location: string): UnsupportedError {
  * ArchiveReader is an image archive of any flavour (docker save old and new, OCI archives from
  * skopeo, podman, buildah and containerd, crane and kaniko tarballs) seen as a read-only store.
  */
-export class ArchiveReader implements Store {
+export class ArchiveReader implements Store, OnePassSource {
   private constructor(
     readonly location: string,
     private readonly archive: IndexedArchive,
@@ -75,6 +77,7 @@ export class ArchiveReader implements Store {
         limit,
         spoolDir: options.spoolDir ?? tmpdir(),
         what: options.what ?? 'the archive on standard input',
+        readers: options.readers,
       });
       return new ArchiveReader('archive:-', archive, contents, limit).warn(options.logger);
     }
@@ -85,6 +88,7 @@ export class ArchiveReader implements Store {
         what: input,
         rereadHint:
           'decompress it first (gunzip, zstd -d, xz -d or bzip2 -d) and read the plain tar',
+        readers: options.readers,
       });
       return new ArchiveReader(`archive:${input}`, archive, contents, limit).warn(options.logger);
     }
@@ -156,6 +160,17 @@ export class ArchiveReader implements Store {
 
   async hasBlob(_repository: string, descriptor: Descriptor): Promise<boolean> {
     return this.contents.blobs.get(descriptor.digest)?.size === descriptor.size;
+  }
+
+  /** Whether the archive arrives as a stream, so each blob can be read from it once. */
+  get readsOnce(): boolean {
+    return this.archive instanceof StreamingArchive;
+  }
+
+  passBlob(_repository: string, descriptor: Descriptor): void {
+    const blob = this.contents.blobs.get(descriptor.digest);
+    if (this.archive instanceof StreamingArchive && blob?.source.kind === 'entry')
+      this.archive.pass(blob.source.entry);
   }
 
   async getBlob(_repository: string, descriptor: Descriptor): Promise<Readable> {

@@ -39,7 +39,18 @@ export interface StreamingOptions {
   what: string;
   /** What to do instead when a second read is needed; by default, save the stream to a file. */
   rereadHint?: string;
+  /**
+   * How many blobs the copy reads at once, when known: once that many wait for later entries,
+   * an entry nobody has asked for yet is spooled without waiting for its readers.
+   */
+  readers?: number;
 }
+
+/**
+ * How long an entry whose readers have not all asked for it waits, with nobody asking for or
+ * passing over anything, before it is spooled: the copy may be held up by something else.
+ */
+const STALL_MS = 1_000;
 
 /**
  * StreamingArchive reads an archive arriving on a stream in one pass. Small entries stay in
@@ -66,6 +77,8 @@ export class StreamingArchive implements IndexedArchive {
   private attemptedAt = -1;
   private failure?: Error;
   private wake?: () => void;
+  /** Counts each time someone asks for an entry, lets go of one or passes one over. */
+  private activity = 0;
   private parsing = Promise.resolve();
 
   private readonly rereadHint: string;
@@ -79,6 +92,7 @@ export class StreamingArchive implements IndexedArchive {
     private readonly input: Readable,
     private readonly plain: Readable,
     rereadHint: string | undefined,
+    private readonly readers: number | undefined,
   ) {
     this.placer = new EntryPlacer(spoolDir);
     this.rereadHint = rereadHint ?? 'save the archive to a file and read that';
@@ -104,6 +118,7 @@ export class StreamingArchive implements IndexedArchive {
       input,
       plain,
       options.rereadHint,
+      options.readers,
     );
     archive.parsing = archive.run();
     try {
@@ -299,29 +314,81 @@ export class StreamingArchive implements IndexedArchive {
   }
 
   /**
-   * serve passes on an entry the images need, once someone asks for anything: a large one
-   * straight to those waiting for it when every blob read from it waits, else to a spool file
-   * read from there; a small one is kept. What comes of it depends on the archive alone, never
-   * on how many blobs are read at once.
+   * serve passes on an entry the images need: a large one straight to those waiting for it once
+   * every blob read from it waits, a small one kept in memory once someone asks for anything.
+   * While a large one's readers are still on their way (asking the destination what it has), it
+   * waits for them; it goes to a spool file instead only when the copy cannot come for it:
+   * every blob read at once waits for a later entry, or nobody has asked for or passed over
+   * anything for a while.
    */
   private async serve(held: Held, tar: TarSource, size: number): Promise<void> {
+    const small = this.placer.fits(size);
     for (;;) {
       if (this.failure) throw this.failure;
       if (!this.wanted(held) || this.finishing) {
         held.state = 'gone';
         return;
       }
-      if (this.anyoneWaits()) break;
-      await new Promise<void>((resolve) => (this.wake = resolve));
+      if (!small && this.allWait(held)) {
+        await this.placer.feed(held, takeWaiters(held), tar, size);
+        return;
+      }
+      if (this.anyoneWaits() && (small || this.copyBlocked(held))) break;
+      const seen = this.activity;
+      const woken = await this.change(this.anyoneWaits() ? STALL_MS : undefined);
+      if (!woken && seen === this.activity && this.anyoneWaits()) break;
     }
-    if (!this.placer.fits(size) && this.allWait(held))
-      await this.placer.feed(held, takeWaiters(held), tar, size);
-    else await this.place(held, tar, size);
+    await this.place(held, tar, size);
   }
 
   private anyoneWaits(): boolean {
     for (const held of this.held.values()) if (held.waiters.length > 0) return true;
     return false;
+  }
+
+  /**
+   * copyBlocked tells whether every blob the copy reads at once waits for an entry other than
+   * this one, which therefore nobody can come for until it is out of the way.
+   */
+  private copyBlocked(held: Held): boolean {
+    if (this.readers === undefined) return false;
+    const mine = new Set(treeOf(held));
+    let waiting = 0;
+    for (const other of this.held.values()) if (!mine.has(other)) waiting += other.waiters.length;
+    return waiting >= this.readers;
+  }
+
+  /**
+   * change waits until someone asks for an entry, lets go of one or passes one over, or the
+   * stream fails or ends; after `ms` without any of that, it gives up and says so.
+   */
+  private change(ms?: number): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const timer = ms === undefined ? undefined : setTimeout(() => resolve(false), ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+    });
+  }
+
+  /**
+   * pass notes that a blob read from an entry will not be read after all: the destination has
+   * it. An entry nobody will read is passed over rather than spooled, and its spool file, if
+   * it has one, is deleted.
+   */
+  pass(entry: TarEntry): void {
+    const held = this.held.get(entry.path);
+    const count = this.needed.get(entry.path);
+    if (!held || count === undefined) return;
+    if (count > 1) this.needed.set(entry.path, count - 1);
+    else this.needed.delete(entry.path);
+    const root = rootOf(held);
+    if (root.state === 'file' && !treeOf(root).some((other) => this.wanted(other))) {
+      root.state = 'gone';
+      void rm(root.file!, { force: true });
+    }
+    this.noteActivity();
   }
 
   /**
@@ -351,8 +418,11 @@ export class StreamingArchive implements IndexedArchive {
     if (this.failure) throw this.failure;
     const out = new PassThrough();
     held.waiters.push(out);
-    out.on('close', () => (held.waiters = held.waiters.filter((other) => other !== out)));
-    this.wakeUp();
+    out.on('close', () => {
+      held.waiters = held.waiters.filter((other) => other !== out);
+      this.noteActivity();
+    });
+    this.noteActivity();
     return out;
   }
 
@@ -424,7 +494,12 @@ export class StreamingArchive implements IndexedArchive {
     this.wakeUp();
   }
 
-  /** wakeUp wakes serve() when it waits for someone to ask for anything. */
+  private noteActivity(): void {
+    this.activity += 1;
+    this.wakeUp();
+  }
+
+  /** wakeUp wakes serve() when it waits for a change. */
   private wakeUp(): void {
     const wake = this.wake;
     this.wake = undefined;
