@@ -117,15 +117,21 @@ describe.skipIf(!small)('a destination whose file system fills up in the middle 
 describe('a command that waits for something that never happens', () => {
   it('fails with an internal error instead of exiting 0', async () => {
     // A destination whose blob writes never end: once nothing else is pending, Node would exit.
-    const layout = pathToFileURL(join(projectRoot, 'dist/stores/layout/layout-store.js'));
-    const never = `data:text/javascript,import { LayoutStore } from "${layout.href}"; LayoutStore.prototype.putBlob = () => new Promise(() => {});`;
+    // bin/regtool runs a bundle; this runs the same main() from the modules tsc wrote, so that
+    // the patch reaches the LayoutStore the command uses.
+    const dist = (path: string) => pathToFileURL(join(projectRoot, 'dist', path)).href;
+    const never = `data:text/javascript,import { LayoutStore } from "${dist('stores/layout/layout-store.js')}"; LayoutStore.prototype.putBlob = () => new Promise(() => {});`;
+    const run = `import { main } from "${dist('cli/main.js')}"; main(process.argv).then((code) => { process.exitCode = code; });`;
     const dest = join(tempDir(), 'store');
     const result = await execa(
       'node',
       [
         '--import',
         never,
-        join(projectRoot, 'bin/regtool'),
+        '--input-type=module',
+        '--eval',
+        run,
+        'regtool',
         'load',
         '-i',
         tar,
