@@ -20,10 +20,12 @@ export interface Timed {
 
 /**
  * timeOnce runs a command under GNU time, which reports the peak RSS of the process tree's
- * largest process; the command's own failure fails the benchmark.
+ * largest process; the command's own failure fails the benchmark. Before it starts, what
+ * earlier runs wrote is flushed to disk (sync), so that no run pays for another's writes.
  */
 export async function timeOnce(work: string, timed: Timed): Promise<Sample> {
   await timed.before?.();
+  await execa('sync');
   const report = join(work, 'time.out');
   await rm(report, { force: true });
   const started = process.hrtime.bigint();
