@@ -284,7 +284,7 @@ describe('benchmarks', () => {
     sections.push(
       '## W2: archive → registry',
       '',
-      'The same three images, from one archive into fresh repositories of a second Distribution registry, which holds none of their layers. skopeo reads only uncompressed docker archives, so it gets the `.tar`; regtool gets the `.tar.gz`. The curl upload is the registry\'s own limit: each unique blob sent once, in one request, with nothing read, checked or decompressed on the way.',
+      "The same three images, from one archive into fresh repositories of a second Distribution registry, which holds none of their layers. skopeo reads only uncompressed docker archives, so it gets the `.tar`; regtool gets the `.tar.gz`. The curl upload is the registry's own limit: each unique blob sent once, in one request, with nothing read, checked or decompressed on the way.",
       '',
       comparisonTable('regtool load', result),
       '',
