@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 
 import { Command, CommanderError } from 'commander';
@@ -77,6 +78,8 @@ function stalled(): RegtoolError {
 export async function main(argv: string[]): Promise<number> {
   tolerateClosedPipes();
   const controller = new AbortController();
+  // Every blob moved and request sent at once listens for the abort: up to --jobs (64) of each.
+  setMaxListeners(0, controller.signal);
   let interrupts = 0;
   const onSigint = () => {
     interrupts += 1;

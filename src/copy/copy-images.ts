@@ -91,6 +91,12 @@ export async function copyImages(
     plans.push({ plan, target, source: sourceRef });
   }
 
+  // A source read in one pass passes over the blobs of images not copied (not asked for, other
+  // platforms, already at the destination) rather than keeping them for a reader never coming.
+  if (isOnePassSource(source))
+    source.expectBlobs(
+      plans.flatMap(({ plan }) => [...plan.configs.map((c) => c.descriptor), ...plan.layers]),
+    );
   const mover = new BlobMover(source, destination, summary, emit, options);
   if (isOrderedSink(destination)) {
     const planned = plans.map(({ plan, target }) => ({ ...plan, reference: target }));
@@ -118,6 +124,9 @@ export async function copyImages(
     }
     await settleAll(tasks);
   }
+
+  // Nothing is named from a stream before all of it is known to be sound.
+  if (isOnePassSource(source)) await source.finish();
 
   for (const { plan, source: sourceRef, target } of plans) {
     checkAborted(options.signal);

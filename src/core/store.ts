@@ -147,8 +147,19 @@ export interface OrderedSink {
 export interface OnePassSource {
   /** Whether each blob can be read only once (false for a source that is not a stream). */
   readonly readsOnce: boolean;
+  /**
+   * expectBlobs tells the source, before any blob is read, every blob the copy may read (those
+   * of the images it copies and has to): any other is passed over, never kept.
+   */
+  expectBlobs(descriptors: Descriptor[]): void;
   /** passBlob tells the source that a copy will not read a blob: the destination has it. */
   passBlob(repository: string, descriptor: Descriptor): void;
+  /**
+   * finish reads what is left of the source and throws what is wrong with it: a copy calls it
+   * after its blobs and before any manifest or name, so that nothing is named from a stream
+   * that turns out damaged.
+   */
+  finish(): Promise<void>;
 }
 
 export function isOnePassSource(store: Store): store is Store & OnePassSource {

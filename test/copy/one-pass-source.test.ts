@@ -5,10 +5,11 @@
  * second repository that cannot mount a layer gets it from the first, not from the stream.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { sha256Digest } from '../../src/core/digest.js';
@@ -21,7 +22,7 @@ import { LayoutStore } from '../../src/stores/layout/layout-store.js';
 import { RegistryStore } from '../../src/stores/registry/registry-store.js';
 import { makeTar, metadataFirstArchive, writeTemp } from '../archive/build.js';
 import { loadInto, requestsFor, saveFrom } from '../archive/helpers.js';
-import { tempDir } from '../helpers/cli.js';
+import { projectRoot, tempDir } from '../helpers/cli.js';
 import { startFakeRegistry, type FakeRegistry } from '../registry/fake-registry.js';
 
 /** Large enough that the stream never keeps it in memory. */
@@ -174,5 +175,77 @@ describe('a registry that does not mount, loaded from a stream', () => {
       ({ line }) => line === `GET /v2/loaded/library/one/blobs/${digest}`,
     );
     expect(reads).toHaveLength(1);
+  });
+});
+
+describe('a copy of some of the images of a stream', () => {
+  it('passes over the layers of the images it does not copy, rather than spooling them', async () => {
+    const archive = await archiveOf([
+      ['first:1', [layer()]],
+      ['second:1', [layer()]],
+      ['third:1', [layer()]],
+    ]);
+    const dir = join(tempDir(), 'store');
+    const layout = new LayoutStore(dir);
+    const reader = await streamed(archive);
+    const wanted = requestsFor(reader).filter(({ source }) => source.repository.endsWith('third'));
+    try {
+      await copyImages(reader, layout, wanted, { jobs: 4 });
+      await reader.finish();
+    } finally {
+      await reader.close();
+    }
+    await layout.close();
+    expect(reader.spooledBytes).toBeLessThan(SIZE);
+    expect((await verifyStore(new LayoutStore(dir))).images).toBe(1);
+  });
+});
+
+describe('a stream found damaged after its layers', () => {
+  let fake: FakeRegistry;
+
+  beforeEach(async () => {
+    fake = await startFakeRegistry();
+  });
+  afterEach(async () => {
+    await fake.close();
+  });
+
+  it('names nothing in a registry', async () => {
+    const path = writeTemp(
+      'tail.tar',
+      metadataFirstArchive('tail:1', [layer()], { tail: [{ path: '../outside', data: 'x' }] }),
+    );
+    const registry = await RegistryStore.open({ host: fake.host, prefix: 'loaded' }, {});
+    const reader = await streamed(path);
+    await expect(copyAll(reader, registry)).rejects.toMatchObject({ code: 'ARCHIVE_UNSAFE_PATH' });
+    await registry.close();
+    expect(fake.blobs.size).toBeGreaterThan(0);
+    expect(fake.manifests.size).toBe(0);
+  });
+});
+
+describe('a compressed stream cut off in its first layer', () => {
+  it('fails with ARCHIVE_TRUNCATED (exit 5) and leaves nothing', async () => {
+    const plain = await archiveOf([['cut:1', [layer()]]]);
+    const gzipped = `${plain}.gz`;
+    await execa('gzip', ['-1', '-k', plain]);
+    const root = tempDir();
+    for (const length of [3_000, 20_000, 500_000]) {
+      const dest = join(root, `store-${length}`);
+      const result = await execa(
+        'node',
+        [join(projectRoot, 'bin/regtool'), 'load', '-i', '-', '--to', `dir:${dest}`],
+        {
+          input: readFileSync(gzipped).subarray(0, length),
+          reject: false,
+          env: { NO_COLOR: '1', REGTOOL_HOME: join(root, 'home') },
+        },
+      );
+      expect(result.stderr).toContain('error[ARCHIVE_TRUNCATED]');
+      expect(result.stderr).not.toContain('Unhandled');
+      expect(result.exitCode).toBe(5);
+      expect(existsSync(dest)).toBe(false);
+    }
   });
 });

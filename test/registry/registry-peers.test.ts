@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -9,6 +10,7 @@ import { sha256Digest } from '../../src/core/digest.js';
 import { MediaType } from '../../src/core/media-types.js';
 import { parseReference } from '../../src/core/reference.js';
 import { RegistryStore } from '../../src/stores/registry/registry-store.js';
+import { makeConfig, makeTar, writeTemp } from '../archive/build.js';
 import { projectRoot, runRegtool, tempDir } from '../helpers/cli.js';
 import { pushFixtureImages, startRegistry, type RegistryPeer } from '../peers/index.js';
 
@@ -313,5 +315,28 @@ describe('against a registry with token auth', () => {
     expect(across.exitCode).toBe(0);
     const refused = await runRegtool(['pull', target, '--creds', 'regtool-test:wrong'], { env });
     expect(refused.exitCode).toBe(4);
+  });
+});
+
+describe('many blobs at once', () => {
+  it('loads with --jobs 64 and prints no listener warning', async () => {
+    const items: Array<{ path: string; data: Buffer | string }> = [];
+    const manifest = [];
+    for (let i = 0; i < 14; i += 1) {
+      const layer = makeTar([{ path: `f${i}.bin`, data: randomBytes(1 << 20) }]);
+      const config = makeConfig([sha256Digest(layer)]);
+      items.push({ path: `l${i}.tar`, data: layer }, { path: `c${i}.json`, data: config });
+      manifest.push({ Config: `c${i}.json`, RepoTags: [`jobs/i${i}:1`], Layers: [`l${i}.tar`] });
+    }
+    const archive = writeTemp(
+      'jobs.tar',
+      makeTar([{ path: 'manifest.json', data: JSON.stringify(manifest) }, ...items]),
+    );
+    const loaded = await runRegtool(
+      ['load', '-i', archive, '--jobs', '64', '--to', `registry://${open.url}/jobs`],
+      { env: isolatedEnv() },
+    );
+    expect(loaded.exitCode).toBe(0);
+    expect(loaded.stderr).not.toContain('MaxListenersExceededWarning');
   });
 });

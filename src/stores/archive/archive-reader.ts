@@ -24,6 +24,7 @@ import {
   type IndexedArchive,
 } from './indexed-archive.js';
 import { StreamingArchive } from './streaming-archive.js';
+import type { TarEntry } from './tar-index.js';
 
 /** How an archive is opened for reading. */
 export interface ArchiveReaderOptions {
@@ -165,6 +166,16 @@ export class ArchiveReader implements Store, OnePassSource {
   /** Whether the archive arrives as a stream, so each blob can be read from it once. */
   get readsOnce(): boolean {
     return this.archive instanceof StreamingArchive;
+  }
+
+  expectBlobs(descriptors: Descriptor[]): void {
+    if (!(this.archive instanceof StreamingArchive)) return;
+    const entries = new Map<string, TarEntry>();
+    for (const { digest } of descriptors) {
+      const source = this.contents.blobs.get(digest)?.source;
+      if (source?.kind === 'entry') entries.set(digest, source.entry);
+    }
+    this.archive.expect([...entries.values()]);
   }
 
   passBlob(_repository: string, descriptor: Descriptor): void {

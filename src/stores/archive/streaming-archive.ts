@@ -325,7 +325,7 @@ export class StreamingArchive implements IndexedArchive {
     const small = this.placer.fits(size);
     for (;;) {
       if (this.failure) throw this.failure;
-      if (!this.wanted(held) || this.finishing) {
+      if (!this.read(held) || this.finishing) {
         held.state = 'gone';
         return;
       }
@@ -384,11 +384,32 @@ export class StreamingArchive implements IndexedArchive {
     if (count > 1) this.needed.set(entry.path, count - 1);
     else this.needed.delete(entry.path);
     const root = rootOf(held);
-    if (root.state === 'file' && !treeOf(root).some((other) => this.wanted(other))) {
-      root.state = 'gone';
-      void rm(root.file!, { force: true });
-    }
+    this.dropUnread(root);
     this.noteActivity();
+  }
+
+  /**
+   * expect tells which entries the copy reads (one for each blob it may read): every other
+   * entry is passed over rather than waited for or spooled, and spool files nobody will read
+   * are deleted.
+   */
+  expect(entries: TarEntry[]): void {
+    this.needed.clear();
+    for (const { path } of entries) this.needed.set(path, (this.needed.get(path) ?? 0) + 1);
+    for (const held of this.held.values()) this.dropUnread(rootOf(held));
+    this.noteActivity();
+  }
+
+  /** read tells whether a blob will be read from an entry, at its own path or through a link. */
+  private read(held: Held): boolean {
+    return treeOf(held).some((other) => this.needed.has(other.entry.path));
+  }
+
+  /** dropUnread deletes the spool file of an entry nobody will read. */
+  private dropUnread(root: Held): void {
+    if (root.state !== 'file' || this.read(root)) return;
+    root.state = 'gone';
+    void rm(root.file!, { force: true });
   }
 
   /**
@@ -416,7 +437,7 @@ export class StreamingArchive implements IndexedArchive {
   private awaitArrival(held: Held): Readable {
     if (this.attempting) throw new NotYetArrived();
     if (this.failure) throw this.failure;
-    const out = new PassThrough();
+    const out = waitingStream();
     held.waiters.push(out);
     out.on('close', () => {
       held.waiters = held.waiters.filter((other) => other !== out);
@@ -427,7 +448,7 @@ export class StreamingArchive implements IndexedArchive {
   }
 
   private afterPlaced(root: Held): Readable {
-    const out = new PassThrough();
+    const out = waitingStream();
     root.placed.promise.then(
       () => pipeInto(this.placedData(root), out),
       () => out.destroy(),
@@ -516,6 +537,17 @@ export class StreamingArchive implements IndexedArchive {
     held.placed.reject(error);
     for (const out of held.waiters) out.destroy(held.head ? error : undefined);
   }
+}
+
+/**
+ * waitingStream is a stream handed to a reader before its data comes. A failure may end it
+ * before the reader listens (while it waits for the first bytes, which then fail too); the
+ * reader still finds the error on it, and it must not crash the process meanwhile.
+ */
+function waitingStream(): PassThrough {
+  const out = new PassThrough();
+  out.on('error', () => {});
+  return out;
 }
 
 /** pipeInto feeds a waiting stream, and stops reading when the stream's reader gives up. */
