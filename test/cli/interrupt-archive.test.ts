@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 
+import { makeTar } from '../archive/build.js';
 import { bigImageLayout } from '../helpers/big-image.js';
 import { projectRoot, tempDir } from '../helpers/cli.js';
 
@@ -105,4 +107,27 @@ describe('interrupting copy --to archive:FILE.tar.zst', () => {
     expect(readdirSync(dir)).toEqual([]);
     for (const pid of zstdPids) await waitFor(() => !alive(pid), 2000);
   }, 60_000);
+});
+
+describe('interrupting load -i - while the writer goes on', () => {
+  it('exits 130 at once and removes its spool folder, without reading to the end', async () => {
+    // docker save order: the layers come first and are spooled; manifest.json never comes.
+    const dir = tempDir();
+    const layer = makeTar([{ path: 'big.bin', data: randomBytes(4 << 20) }]);
+    const child = execa(
+      'node',
+      [join(projectRoot, 'bin/regtool'), 'load', '-i', '-', '--to', `dir:${join(dir, 'store')}`],
+      { reject: false, env: { NO_COLOR: '1', REGTOOL_HOME: join(dir, 'home') } },
+    );
+    child.stdin!.write(makeTar([{ path: 'l/layer.tar', data: layer }]).subarray(0, 2 << 20));
+    const spool = () => readdirSync(dir).some((name) => name.startsWith('.regtool-spool-'));
+    await waitFor(spool);
+    const started = Date.now();
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode, String(result.stderr)).toBe(130);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(spool()).toBe(false);
+    child.stdin!.destroy();
+  }, 30_000);
 });

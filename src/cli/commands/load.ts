@@ -171,6 +171,7 @@ export const registerLoad: Register = (program, run) => {
         once: true,
         logger: context.output.logger,
         readers: options.jobs as number,
+        signal: context.signal,
       });
       try {
         const images = await selectImages(reader, names);

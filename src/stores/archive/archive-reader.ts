@@ -47,6 +47,8 @@ export interface ArchiveReaderOptions {
   logger?: Logger;
   /** How many blobs the copy reads at once, when known (its `--jobs`). */
   readers?: number;
+  /** Stops reading a stream (InterruptedError) when aborted before its images are known. */
+  signal?: AbortSignal;
 }
 
 function readOnly(location: string): UnsupportedError {
@@ -79,6 +81,7 @@ export class ArchiveReader implements Store, OnePassSource {
         spoolDir: options.spoolDir ?? tmpdir(),
         what: options.what ?? 'the archive on standard input',
         readers: options.readers,
+        signal: options.signal,
       });
       return new ArchiveReader('archive:-', archive, contents, limit).warn(options.logger);
     }
@@ -90,6 +93,7 @@ export class ArchiveReader implements Store, OnePassSource {
         rereadHint:
           'decompress it first (gunzip, zstd -d, xz -d or bzip2 -d) and read the plain tar',
         readers: options.readers,
+        signal: options.signal,
       });
       return new ArchiveReader(`archive:${input}`, archive, contents, limit).warn(options.logger);
     }

@@ -3,7 +3,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { PassThrough, Readable } from 'node:stream';
 
 import { sha256Digest } from '../../core/digest.js';
-import { NotFoundError, UnsupportedError } from '../../core/errors.js';
+import { InterruptedError, NotFoundError, UnsupportedError } from '../../core/errors.js';
 import {
   decompressStream,
   detectStreamCompression,
@@ -39,6 +39,8 @@ export interface StreamingOptions {
   what: string;
   /** What to do instead when a second read is needed; by default, save the stream to a file. */
   rereadHint?: string;
+  /** Stops reading (InterruptedError) when aborted before the images are known. */
+  signal?: AbortSignal;
   /**
    * How many blobs the copy reads at once, when known: once that many wait for later entries,
    * an entry nobody has asked for yet is spooled without waiting for its readers.
@@ -121,11 +123,17 @@ export class StreamingArchive implements IndexedArchive {
       options.readers,
     );
     archive.parsing = archive.run();
+    // An interrupted command stops reading at once, rather than when the stream ends.
+    const stop = () => archive.fail(new InterruptedError());
+    options.signal?.addEventListener('abort', stop, { once: true });
+    if (options.signal?.aborted) stop();
     try {
       return { archive, contents: await archive.contents.promise };
     } catch (error) {
       await archive.close();
       throw error;
+    } finally {
+      options.signal?.removeEventListener('abort', stop);
     }
   }
 
