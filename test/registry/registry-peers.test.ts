@@ -319,7 +319,7 @@ describe('against a registry with token auth', () => {
 });
 
 describe('many blobs at once', () => {
-  it('loads with --jobs 64 and prints no listener warning', async () => {
+  it('loads with --jobs 64, prints no listener warning and names where each image went', async () => {
     const items: Array<{ path: string; data: Buffer | string }> = [];
     const manifest = [];
     for (let i = 0; i < 14; i += 1) {
@@ -338,5 +338,7 @@ describe('many blobs at once', () => {
     );
     expect(loaded.exitCode).toBe(0);
     expect(loaded.stderr).not.toContain('MaxListenersExceededWarning');
+    // Each image is reported by the name it has where it went.
+    expect(loaded.stdout).toContain(`Loaded image: ${open.url}/jobs/jobs/i0:1 (`);
   });
 });

@@ -85,9 +85,13 @@ interface LoadedImage {
   config: string | null;
 }
 
-/** describeLoaded lists what was loaded: the name, else the config digest that identifies it. */
+/**
+ * describeLoaded lists what was loaded: the name it has at the destination (a registry's host
+ * and prefix in front), else the config digest that identifies it.
+ */
 async function describeLoaded(
   reader: ArchiveReader,
+  destination: Store,
   images: ArchiveImage[],
   requests: CopyRequest[],
 ): Promise<LoadedImage[]> {
@@ -95,7 +99,7 @@ async function describeLoaded(
   for (const [i, image] of images.entries()) {
     const target = requests[i]!.target ?? image.reference;
     loaded.push({
-      name: target && target.tag !== undefined ? target.toString() : null,
+      name: target && target.tag !== undefined ? destination.locate(target).toString() : null,
       digest: image.descriptor.digest,
       config: (await configDigestOf(reader, image)) ?? null,
     });
@@ -183,7 +187,7 @@ export const registerLoad: Register = (program, run) => {
           copy(reader, destination, requests),
         );
         await reader.finish();
-        const loaded = await describeLoaded(reader, images, requests);
+        const loaded = await describeLoaded(reader, destination, images, requests);
         context.output.result({ source: reader.location, flavour: reader.flavour, loaded }, () =>
           loaded.map(renderLoaded).join('\n'),
         );
