@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
+import { makeTar, metadataFirstArchive, writeTemp } from '../archive/build.js';
 import { pushFixtureImages, startRegistry } from '../peers/index.js';
 import { projectRoot, runRegtool, tempDir } from '../helpers/cli.js';
 
@@ -39,4 +42,19 @@ describe('progress and summary name the destination store', () => {
     );
     expect(result.stdout).toContain(`(dir:${home})`);
   }, 120_000);
+});
+
+describe('a failed write into a folder that did not exist', () => {
+  it('leaves neither the folder nor the folders made above it', async () => {
+    const layers = [1, 2].map((n) => makeTar([{ path: `${n}.bin`, data: randomBytes(2 << 20) }]));
+    // Cut off in the second layer, after the first is written.
+    const archive = metadataFirstArchive('cut:1', layers).subarray(0, 3 << 20);
+    const root = tempDir();
+    const result = await runRegtool(
+      ['load', '-i', '-', '--to', `dir:${join(root, 'new', 'parent', 'store')}`],
+      { inputFile: writeTemp('cut.tar', archive) },
+    );
+    expect(result.exitCode, result.stderr).toBe(5);
+    expect(readdirSync(root)).toEqual([]);
+  });
 });

@@ -1,7 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { access, mkdir, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import {
+  access,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  unlink,
+} from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
@@ -62,6 +72,8 @@ export class LayoutStore implements Store, ImageDeleter, BlobPruner {
   private readonly changes: IndexChange[] = [];
   private readonly created: string[] = [];
   private createdDir = false;
+  /** The folders above the layout that this store made for it, the innermost first. */
+  private readonly madeParents: string[] = [];
   private prepared?: Promise<void>;
 
   private readonly missingIsEmpty: boolean;
@@ -262,6 +274,8 @@ export class LayoutStore implements Store, ImageDeleter, BlobPruner {
     }
     if (this.createdDir) {
       await rm(this.dir, { recursive: true, force: true });
+      // A folder made for it goes too, unless something else has since been put there.
+      for (const parent of this.madeParents) await rmdir(parent).catch(() => undefined);
       return;
     }
     await Promise.all(this.created.splice(0).map((path) => rm(path, { force: true })));
@@ -269,11 +283,12 @@ export class LayoutStore implements Store, ImageDeleter, BlobPruner {
 
   private prepare(): Promise<void> {
     this.prepared ??= (async () => {
-      try {
-        await access(this.dir);
-      } catch (error) {
-        if (!isMissing(error)) throw error;
+      const dir = resolve(this.dir);
+      const first = await mkdir(dir, { recursive: true });
+      if (first !== undefined) {
         this.createdDir = true;
+        for (let parent = dirname(dir); parent.length >= first.length; parent = dirname(parent))
+          this.madeParents.push(parent);
       }
       await mkdir(join(this.dir, TEMP_DIR), { recursive: true });
       // What a killed writer left; a live writer's files are recent and stay.
