@@ -1,7 +1,7 @@
-import { createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { pipeline, Readable } from 'node:stream';
 
+import { readFileStream } from '../../core/file-stream.js';
 import { DigestVerifier, verifyBytes } from '../../core/digest.js';
 import { NotFoundError, UnsupportedError } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
@@ -86,7 +86,7 @@ export class ArchiveReader implements Store, OnePassSource {
       return new ArchiveReader('archive:-', archive, contents, limit).warn(options.logger);
     }
     if (options.once && (await archiveFileCompression(input)) !== 'none') {
-      const { archive, contents } = await StreamingArchive.open(createReadStream(input), {
+      const { archive, contents } = await StreamingArchive.open(readFileStream(input), {
         limit,
         spoolDir: options.spoolDir ?? tmpdir(),
         what: input,

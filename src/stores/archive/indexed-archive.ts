@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 
+import { readFileStream } from '../../core/file-stream.js';
 import { NotFoundError, UsageError } from '../../core/errors.js';
 import {
   decompressStream,
@@ -47,7 +48,7 @@ export interface OpenArchiveOptions {
 
 /** decompressed reads a compressed file as plain bytes, bounded in size. */
 function decompressed(path: string, compression: StreamCompression, limit: number, what: string) {
-  return decompressStream(createReadStream(path), compression, limit, what);
+  return decompressStream(readFileStream(path), compression, limit, what);
 }
 
 /** hashStream is the sha256 digest of all of a stream's bytes. */
@@ -104,7 +105,7 @@ class PlainArchive implements IndexedArchive {
 
   stream(entry: TarEntry): Readable {
     if (entry.size === 0) return Readable.from([]);
-    return createReadStream(this.path, { start: entry.offset, end: entry.offset + entry.size - 1 });
+    return readFileStream(this.path, { start: entry.offset, end: entry.offset + entry.size - 1 });
   }
 
   digest(entry: TarEntry): Promise<string> {

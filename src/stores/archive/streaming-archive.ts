@@ -1,7 +1,7 @@
-import { createReadStream } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { PassThrough, Readable } from 'node:stream';
 
+import { readFileStream } from '../../core/file-stream.js';
 import { sha256Digest } from '../../core/digest.js';
 import { InterruptedError, NotFoundError, UnsupportedError } from '../../core/errors.js';
 import {
@@ -470,7 +470,7 @@ export class StreamingArchive implements IndexedArchive {
    */
   private placedData(root: Held): Readable {
     if (root.state === 'memory') return Readable.from(root.bytes!.length > 0 ? [root.bytes!] : []);
-    const data = createReadStream(root.file!);
+    const data = readFileStream(root.file!);
     if (this.readOnce(root) && root.followers.length === 0) {
       data.on('end', () => {
         root.state = 'gone';

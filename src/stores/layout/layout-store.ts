@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import {
   access,
   mkdir,
@@ -15,6 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
+import { readFileStream } from '../../core/file-stream.js';
 import {
   digestHex,
   DigestVerifier,
@@ -49,8 +50,6 @@ import {
 
 const LAYOUT_FILE = `${JSON.stringify({ imageLayoutVersion: '1.0.0' })}\n`;
 const TEMP_DIR = '.regtool-tmp';
-/** How much of a blob one read takes. */
-const READ_CHUNK = 1 << 20;
 
 function isMissing(error: unknown): boolean {
   return (error as NodeJS.ErrnoException).code === 'ENOENT';
@@ -149,7 +148,7 @@ export class LayoutStore implements Store, ImageDeleter, BlobPruner {
     }
     const verifier = new DigestVerifier(descriptor, `blob in ${this.location}`);
     // Large reads: each read is a trip to the thread pool, and layers are read whole.
-    const file = createReadStream(path, { highWaterMark: READ_CHUNK });
+    const file = readFileStream(path);
     file.on('error', (error) => verifier.destroy(error));
     return file.pipe(verifier);
   }

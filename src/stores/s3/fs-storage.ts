@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, type Dirent } from 'node:fs';
+import { createWriteStream, type Dirent } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
+import { readFileStream } from '../../core/file-stream.js';
 import type { ObjectStorage } from './object-storage.js';
 
 function isMissing(error: unknown): boolean {
@@ -49,7 +50,7 @@ export class FsStorage implements ObjectStorage {
 
   async openRead(key: string): Promise<Readable | undefined> {
     if ((await this.size(key)) === undefined) return undefined;
-    return createReadStream(this.path(key));
+    return readFileStream(this.path(key));
   }
 
   async write(key: string, bytes: Uint8Array | string): Promise<void> {

@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import {
@@ -9,6 +8,8 @@ import {
   type CompletedPart,
   type S3Client,
 } from '@aws-sdk/client-s3';
+
+import { readFileStream } from '../../core/file-stream.js';
 
 /** The smallest part size regtool uses; S3 takes parts of 5 MiB and up. */
 const MIN_PART_SIZE = 8 << 20;
@@ -124,7 +125,7 @@ async function uploadPart(
   length: number,
 ): Promise<CompletedPart> {
   for (let attempt = 1; ; attempt += 1) {
-    const body = createReadStream(file, { start, end: start + length - 1 });
+    const body = readFileStream(file, { start, end: start + length - 1 });
     try {
       const answer = await target.client.send(
         new UploadPartCommand({
