@@ -74,6 +74,10 @@ export async function compare(
   for (let run = 0; run < runs; run += 1) {
     for (const timed of [regtool, ...anchors]) {
       const sample = await timeOnce(work, timed);
+      // Each run, for whoever reads the log to see how much the runs differ.
+      console.log(
+        `${timed.label}: ${sample.seconds.toFixed(2)} s, ${sample.peakRssMb.toFixed(0)} MB`,
+      );
       samples.set(timed.label, [...(samples.get(timed.label) ?? []), sample]);
     }
   }
