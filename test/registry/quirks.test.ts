@@ -393,6 +393,23 @@ describe('bearer tokens (R2, R3)', () => {
     await store.close();
   });
 
+  it('uploads instead when the mount is refused for want of access to the source repository', async () => {
+    // Like a token server that will not grant pull on the repository mounted from.
+    fake.quirks.push((request, response) => {
+      if (!request.url!.includes('mount=')) return false;
+      response.writeHead(401, { 'www-authenticate': 'Basic realm="fake"' });
+      return void response.end();
+    });
+    const { bytes, descriptor } = blobOf('not mounted');
+    const store = await open({ creds: 'u:p' });
+    expect(
+      await store.mountBlob(`${fake.host}/to/repo`, descriptor, `${fake.host}/from/repo`),
+    ).toBe(false);
+    await store.putBlob(`${fake.host}/to/repo`, descriptor, Readable.from([bytes]));
+    expect(fake.blobs.get(descriptor.digest)).toEqual(bytes);
+    await store.close();
+  });
+
   it('trades an identity token from the Docker config with the OAuth2 refresh grant', async () => {
     const forms: URLSearchParams[] = [];
     fake.quirks.push((request, response, body) => {

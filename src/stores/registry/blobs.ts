@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 
 import { DigestVerifier } from '../../core/digest.js';
-import { NetworkError } from '../../core/errors.js';
+import { AuthError, NetworkError } from '../../core/errors.js';
 import type { Descriptor } from '../../core/schemas.js';
 import { repositoryScope } from './auth.js';
 import type { RegistryClient } from './client.js';
@@ -127,12 +127,20 @@ export async function mountBlob(
   fromPath: string,
 ): Promise<boolean> {
   const query = new URLSearchParams({ mount: descriptor.digest, from: fromPath });
-  const response = await client.request({
-    method: 'POST',
-    path: `/v2/${path}/blobs/uploads/?${query}`,
-    scopes: [repositoryScope(path, ['pull', 'push']), repositoryScope(fromPath, ['pull'])],
-    headers: { 'content-length': '0' },
-  });
+  let response: HttpResponse;
+  try {
+    response = await client.request({
+      method: 'POST',
+      path: `/v2/${path}/blobs/uploads/?${query}`,
+      scopes: [repositoryScope(path, ['pull', 'push']), repositoryScope(fromPath, ['pull'])],
+      headers: { 'content-length': '0' },
+    });
+  } catch (error) {
+    // No access to the repository mounted from: the blob is uploaded instead, and an upload
+    // refused too says so then.
+    if (error instanceof AuthError) return false;
+    throw error;
+  }
   await response.body.dump();
   if (response.status === 201) return true;
   const location = response.headers.location;
