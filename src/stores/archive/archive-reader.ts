@@ -1,9 +1,9 @@
 import { tmpdir } from 'node:os';
 import { pipeline, Readable } from 'node:stream';
 
-import { readFileStream } from '../../core/file-stream.js';
 import { DigestVerifier, verifyBytes } from '../../core/digest.js';
 import { NotFoundError, UnsupportedError } from '../../core/errors.js';
+import { readFileStream } from '../../core/file-stream.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import { parseManifest } from '../../core/manifest.js';
 import type { Reference } from '../../core/reference.js';

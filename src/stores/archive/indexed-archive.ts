@@ -4,8 +4,8 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 
-import { readFileStream } from '../../core/file-stream.js';
 import { NotFoundError, UsageError } from '../../core/errors.js';
+import { readFileStream } from '../../core/file-stream.js';
 import {
   decompressStream,
   detectStreamCompression,

@@ -1,9 +1,9 @@
 import { readFile, rm } from 'node:fs/promises';
 import { PassThrough, Readable } from 'node:stream';
 
-import { readFileStream } from '../../core/file-stream.js';
 import { sha256Digest } from '../../core/digest.js';
 import { InterruptedError, NotFoundError, UnsupportedError } from '../../core/errors.js';
+import { readFileStream } from '../../core/file-stream.js';
 import {
   decompressStream,
   detectStreamCompression,

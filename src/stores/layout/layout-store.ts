@@ -15,7 +15,6 @@ import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-import { readFileStream } from '../../core/file-stream.js';
 import {
   digestHex,
   DigestVerifier,
@@ -24,6 +23,7 @@ import {
   verifying,
 } from '../../core/digest.js';
 import { NotFoundError, UsageError } from '../../core/errors.js';
+import { readFileStream } from '../../core/file-stream.js';
 import { parseManifest } from '../../core/manifest.js';
 import { tryParseReference, type Reference } from '../../core/reference.js';
 import type { Descriptor } from '../../core/schemas.js';
