@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { makeTar } from '../archive/build.js';
+import { makeTar, metadataFirstArchive } from '../archive/build.js';
 import { bigImageLayout } from '../helpers/big-image.js';
 import { projectRoot, tempDir } from '../helpers/cli.js';
 
@@ -110,6 +110,28 @@ describe('interrupting copy --to archive:FILE.tar.zst', () => {
 });
 
 describe('interrupting load -i - while the writer goes on', () => {
+  it('exits 130 at once in the middle of a layer of an archive in regtool order', async () => {
+    // The metadata comes first: the copy is under way, reading the first of two layers, which
+    // arrives slowly, and waiting for the second.
+    const dir = tempDir();
+    const layers = [1, 2].map((n) => makeTar([{ path: `${n}.bin`, data: randomBytes(4 << 20) }]));
+    const archive = metadataFirstArchive('slow:1', layers);
+    const child = execa(
+      'node',
+      [join(projectRoot, 'bin/regtool'), 'load', '-i', '-', '--to', `dir:${join(dir, 'store')}`],
+      { reject: false, env: { NO_COLOR: '1', REGTOOL_HOME: join(dir, 'home') } },
+    );
+    child.stdin!.write(archive.subarray(0, archive.length - (6 << 20)));
+    await waitFor(() => existsSync(join(dir, 'store', 'oci-layout')));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = Date.now();
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode, String(result.stderr)).toBe(130);
+    expect(Date.now() - started).toBeLessThan(2000);
+    child.stdin!.destroy();
+  }, 30_000);
+
   it('exits 130 at once and removes its spool folder, without reading to the end', async () => {
     // docker save order: the layers come first and are spooled; manifest.json never comes.
     const dir = tempDir();

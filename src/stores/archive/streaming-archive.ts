@@ -82,6 +82,8 @@ export class StreamingArchive implements IndexedArchive {
   /** Counts each time someone asks for an entry, lets go of one or passes one over. */
   private activity = 0;
   private parsing = Promise.resolve();
+  /** Stops listening for the command's interruption. */
+  private unlisten = () => {};
 
   private readonly rereadHint: string;
   private readonly arrived: ArrivedEntries;
@@ -123,18 +125,24 @@ export class StreamingArchive implements IndexedArchive {
       options.readers,
     );
     archive.parsing = archive.run();
-    // An interrupted command stops reading at once, rather than when the stream ends.
-    const stop = () => archive.fail(new InterruptedError());
+    // An interrupted command stops reading at once, rather than when the stream ends or the
+    // entries being read are whole: whoever waits for one fails now.
+    const stop = () => archive.interrupt();
     options.signal?.addEventListener('abort', stop, { once: true });
+    archive.unlisten = () => options.signal?.removeEventListener('abort', stop);
     if (options.signal?.aborted) stop();
     try {
       return { archive, contents: await archive.contents.promise };
     } catch (error) {
       await archive.close();
       throw error;
-    } finally {
-      options.signal?.removeEventListener('abort', stop);
     }
+  }
+
+  private interrupt(): void {
+    this.fail(new InterruptedError());
+    this.plain.destroy();
+    this.input.destroy();
   }
 
   /** How many bytes went to spool files. */
@@ -209,6 +217,7 @@ export class StreamingArchive implements IndexedArchive {
 
   /** close stops reading the stream and deletes every spool file. */
   async close(): Promise<void> {
+    this.unlisten();
     this.fail(new Error(`${this.what} is closed`));
     this.plain.destroy();
     this.input.destroy();
