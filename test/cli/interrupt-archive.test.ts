@@ -109,6 +109,25 @@ describe('interrupting copy --to archive:FILE.tar.zst', () => {
   }, 60_000);
 });
 
+/** loadFromPipe starts `load -i -` into a new store in `dir`; the test writes its input. */
+function loadFromPipe(dir: string) {
+  return execa(
+    'node',
+    [join(projectRoot, 'bin/regtool'), 'load', '-i', '-', '--to', `dir:${join(dir, 'store')}`],
+    { reject: false, env: { NO_COLOR: '1', REGTOOL_HOME: join(dir, 'home') } },
+  );
+}
+
+/** interruptNow sends SIGINT and expects exit 130 within `ms`. */
+async function interruptNow(child: ReturnType<typeof loadFromPipe>, ms: number) {
+  const started = Date.now();
+  child.kill('SIGINT');
+  const result = await child;
+  expect(result.exitCode, String(result.stderr)).toBe(130);
+  expect(Date.now() - started).toBeLessThan(ms);
+  child.stdin!.destroy();
+}
+
 describe('interrupting load -i - while the writer goes on', () => {
   it('exits 130 at once in the middle of a layer of an archive in regtool order', async () => {
     // The metadata comes first: the copy is under way, reading the first of two layers, which
@@ -116,40 +135,22 @@ describe('interrupting load -i - while the writer goes on', () => {
     const dir = tempDir();
     const layers = [1, 2].map((n) => makeTar([{ path: `${n}.bin`, data: randomBytes(4 << 20) }]));
     const archive = metadataFirstArchive('slow:1', layers);
-    const child = execa(
-      'node',
-      [join(projectRoot, 'bin/regtool'), 'load', '-i', '-', '--to', `dir:${join(dir, 'store')}`],
-      { reject: false, env: { NO_COLOR: '1', REGTOOL_HOME: join(dir, 'home') } },
-    );
+    const child = loadFromPipe(dir);
     child.stdin!.write(archive.subarray(0, archive.length - (6 << 20)));
     await waitFor(() => existsSync(join(dir, 'store', 'oci-layout')));
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const started = Date.now();
-    child.kill('SIGINT');
-    const result = await child;
-    expect(result.exitCode, String(result.stderr)).toBe(130);
-    expect(Date.now() - started).toBeLessThan(2000);
-    child.stdin!.destroy();
+    await interruptNow(child, 2000);
   }, 30_000);
 
   it('exits 130 at once and removes its spool folder, without reading to the end', async () => {
     // docker save order: the layers come first and are spooled; manifest.json never comes.
     const dir = tempDir();
     const layer = makeTar([{ path: 'big.bin', data: randomBytes(4 << 20) }]);
-    const child = execa(
-      'node',
-      [join(projectRoot, 'bin/regtool'), 'load', '-i', '-', '--to', `dir:${join(dir, 'store')}`],
-      { reject: false, env: { NO_COLOR: '1', REGTOOL_HOME: join(dir, 'home') } },
-    );
+    const child = loadFromPipe(dir);
     child.stdin!.write(makeTar([{ path: 'l/layer.tar', data: layer }]).subarray(0, 2 << 20));
     const spool = () => readdirSync(dir).some((name) => name.startsWith('.regtool-spool-'));
     await waitFor(spool);
-    const started = Date.now();
-    child.kill('SIGINT');
-    const result = await child;
-    expect(result.exitCode, String(result.stderr)).toBe(130);
-    expect(Date.now() - started).toBeLessThan(5000);
+    await interruptNow(child, 5000);
     expect(spool()).toBe(false);
-    child.stdin!.destroy();
   }, 30_000);
 });
