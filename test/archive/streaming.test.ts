@@ -132,6 +132,28 @@ describe.skipIf(!existsSync(fixtures))('reading an archive from a stream', () =>
     await fromFile.close();
   }, 60_000);
 
+  it('reads a named pipe given as the archive, for load and verify', async () => {
+    const root = tempDir();
+    const fifo = join(root, 'archive.fifo');
+    await execa('mkfifo', [fifo]);
+    const env = { REGTOOL_HOME: join(root, 'home'), NO_COLOR: '1' };
+    const dest = join(root, 'store');
+    for (const args of [
+      ['load', '-i', fifo, '--to', `dir:${dest}`],
+      ['verify', `archive:${fifo}`],
+    ]) {
+      const writer = execa('sh', ['-c', `cat "$0" > "$1"`, ours, fifo]);
+      const result = await execa('node', [join(projectRoot, 'bin/regtool'), ...args], {
+        env,
+        reject: false,
+      });
+      await writer;
+      expect(result.stderr).not.toContain('INTERNAL');
+      expect(result.exitCode, result.stderr).toBe(0);
+    }
+    expect((await verifyStore(new LayoutStore(dest))).images).toBe(names.length);
+  }, 60_000);
+
   it('loads from a pipe with `load -i -`, its spool folder staying small', async () => {
     const root = tempDir();
     const dest = join(root, 'store');

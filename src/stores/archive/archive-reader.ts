@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { pipeline, Readable } from 'node:stream';
 
@@ -51,6 +52,12 @@ export interface ArchiveReaderOptions {
   signal?: AbortSignal;
 }
 
+/** isPipe tells whether a path is something other than a file or a folder: a pipe or a device. */
+async function isPipe(path: string): Promise<boolean> {
+  const stats = await stat(path).catch(() => undefined);
+  return stats !== undefined && !stats.isFile() && !stats.isDirectory();
+}
+
 function readOnly(location: string): UnsupportedError {
   return new UnsupportedError('ARCHIVE_READ_ONLY', `${location} is opened for reading`, {
     hint: 'write a new archive with regtool save -o FILE, or copy --to archive:FILE',
@@ -84,6 +91,17 @@ export class ArchiveReader implements Store, OnePassSource {
         signal: options.signal,
       });
       return new ArchiveReader('archive:-', archive, contents, limit).warn(options.logger);
+    }
+    if (await isPipe(input)) {
+      // A pipe or a device (`<(…)`, a FIFO, /dev/stdin) cannot be read twice or at an offset.
+      const { archive, contents } = await StreamingArchive.open(readFileStream(input), {
+        limit,
+        spoolDir: options.spoolDir ?? tmpdir(),
+        what: input,
+        readers: options.readers,
+        signal: options.signal,
+      });
+      return new ArchiveReader(`archive:${input}`, archive, contents, limit).warn(options.logger);
     }
     if (options.once && (await archiveFileCompression(input)) !== 'none') {
       const { archive, contents } = await StreamingArchive.open(readFileStream(input), {
