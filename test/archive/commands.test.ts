@@ -84,6 +84,35 @@ describe('save, load, ls, inspect and verify on archives', () => {
   });
 });
 
+describe('load --platform of a multi-platform image', () => {
+  it('reports the digest of the platform manifest it stored, not the archive index', async () => {
+    const root = tempDir();
+    const archive = join(root, 'multi.tar');
+    const fixtures = `dir:${join(projectRoot, 'fixtures/images')}`;
+    const saved = await runRegtool([
+      'save',
+      '-o',
+      archive,
+      'multi:1.0',
+      '--all-platforms',
+      '--from',
+      fixtures,
+    ]);
+    expect(saved.exitCode, saved.stderr).toBe(0);
+    const dest = `dir:${join(root, 'store')}`;
+    const args = ['load', '-i', archive, 'multi:1.0', '--platform', 'linux/arm64', '--to', dest];
+    const loaded = await runRegtool(['--json', ...args], {
+      env: { REGTOOL_HOME: join(root, 'home') },
+    });
+    expect(loaded.exitCode, loaded.stderr).toBe(0);
+    const listed = JSON.parse((await runRegtool(['--json', 'ls', dest])).stdout).images;
+    const [image] = JSON.parse(loaded.stdout).loaded;
+    expect(image.digest).toBe(listed[0].digest);
+    expect(listed[0].mediaType).toBe('application/vnd.oci.image.manifest.v1+json');
+    expect(image.config).toMatch(/^sha256:/);
+  });
+});
+
 describe('save from the local store and registries at once', () => {
   it('takes each image from where it is, sharing layers across sources', async () => {
     const registry = await startRegistry();

@@ -6,8 +6,9 @@ import { NotFoundError, UsageError } from '../../core/errors.js';
 import { parseManifest } from '../../core/manifest.js';
 import { parseReference, tryParseReference, type Reference } from '../../core/reference.js';
 import { parseStoreAddress } from '../../core/store-address.js';
+import type { Descriptor } from '../../core/schemas.js';
 import type { Store } from '../../core/store.js';
-import type { CopyRequest } from '../../copy/copy-images.js';
+import type { CopyRequest, CopySummary } from '../../copy/copy-images.js';
 import { ArchiveReader } from '../../stores/archive/archive-reader.js';
 import type { ArchiveImage } from '../../stores/archive/contents.js';
 import { LayoutStore } from '../../stores/layout/layout-store.js';
@@ -43,7 +44,8 @@ async function selectImages(reader: ArchiveReader, names: string[]): Promise<Arc
         const byName =
           image.name === name || (wanted && image.reference?.toString() === wanted.toString());
         const byDigest =
-          image.descriptor.digest === name || (await configDigestOf(reader, image)) === name;
+          image.descriptor.digest === name ||
+          (await configDigestOf(reader, image.descriptor, image.descriptor.digest)) === name;
         if (byName || byDigest) matches.push(image);
       }
     }
@@ -66,11 +68,21 @@ function imagesAt(images: readonly ArchiveImage[], position: number): ArchiveIma
   return images.filter((image) => image.descriptor.digest === digest);
 }
 
-/** configDigestOf finds the config an image manifest points at (an index has none). */
-async function configDigestOf(store: Store, image: ArchiveImage): Promise<string | undefined> {
-  const { bytes } = await store.getManifest('', image.descriptor);
-  const parsed = parseManifest(bytes, image.descriptor.mediaType);
-  return parsed.kind === 'image' ? parsed.manifest.config.digest : undefined;
+/**
+ * configDigestOf finds the config of the manifest loaded from an image: the image's own, or
+ * that of the platform's manifest its index lists (a whole index has none).
+ */
+async function configDigestOf(
+  store: Store,
+  descriptor: Descriptor,
+  loaded: string,
+): Promise<string | undefined> {
+  const { bytes } = await store.getManifest('', descriptor);
+  const parsed = parseManifest(bytes, descriptor.mediaType);
+  if (parsed.kind === 'image') return parsed.manifest.config.digest;
+  if (parsed.kind !== 'index' || loaded === descriptor.digest) return undefined;
+  const child = parsed.index.manifests.find((entry) => entry.digest === loaded);
+  return child ? configDigestOf(store, child, loaded) : undefined;
 }
 
 function requestFor(image: ArchiveImage, tag: Reference | undefined): CopyRequest {
@@ -94,14 +106,19 @@ async function describeLoaded(
   destination: Store,
   images: ArchiveImage[],
   requests: CopyRequest[],
+  summary: CopySummary,
 ): Promise<LoadedImage[]> {
   const loaded: LoadedImage[] = [];
   for (const [i, image] of images.entries()) {
     const target = requests[i]!.target ?? image.reference;
+    const located = target && destination.locate(target).toString();
+    // With --platform, what is stored is that platform's manifest, not the archive's index.
+    const copied = summary.images.find((entry) => entry.target === located);
+    const digest = copied?.digest ?? image.descriptor.digest;
     loaded.push({
-      name: target && target.tag !== undefined ? destination.locate(target).toString() : null,
-      digest: image.descriptor.digest,
-      config: (await configDigestOf(reader, image)) ?? null,
+      name: target && target.tag !== undefined ? located! : null,
+      digest,
+      config: (await configDigestOf(reader, image.descriptor, digest)) ?? null,
     });
   }
   return loaded;
@@ -183,11 +200,11 @@ export const registerLoad: Register = (program, run) => {
         const requests = images.map((image) =>
           requestFor(image, tagged.includes(image) ? tag : undefined),
         );
-        await withCopy(context, options, { allPlatforms: true }, (copy) =>
+        const summary = await withCopy(context, options, { allPlatforms: true }, (copy) =>
           copy(reader, destination, requests),
         );
         await reader.finish();
-        const loaded = await describeLoaded(reader, destination, images, requests);
+        const loaded = await describeLoaded(reader, destination, images, requests, summary);
         context.output.result({ source: reader.location, flavour: reader.flavour, loaded }, () =>
           loaded.map(renderLoaded).join('\n'),
         );
