@@ -187,6 +187,31 @@ describe('against an open Distribution registry', () => {
     });
   });
 
+  it('searches past a repository that holds blobs but no tag', async () => {
+    const registry = await startRegistry({ auth: 'none' });
+    await pushFixtureImages(registry);
+    // What a load that failed after its blobs leaves behind.
+    const store = await RegistryStore.open({ host: registry.url, prefix: '' }, {});
+    const bytes = Buffer.from('a blob and nothing else');
+    const descriptor = {
+      mediaType: MediaType.ociLayer,
+      digest: sha256Digest(bytes),
+      size: bytes.length,
+    };
+    await store.putBlob(`${registry.url}/blobs-only`, descriptor, Readable.from([bytes]));
+    await store.close();
+    const search = await runRegtool(
+      ['--json', 'search', 'o', '--from', `registry://${registry.url}`],
+      { env: isolatedEnv() },
+    );
+    expect(search.exitCode, search.stderr).toBe(0);
+    const found = JSON.parse(search.stdout).matches.map(
+      (m: { repository: string }) => m.repository,
+    );
+    expect(found).toContain(`${registry.url}/tools`);
+    expect(found).not.toContain(`${registry.url}/blobs-only`);
+  });
+
   it('exits 3 for a missing image and 7 for an unreachable registry', async () => {
     const env = isolatedEnv();
     const missing = await runRegtool(['pull', `${open.url}/tools:no-such-tag`], { env });

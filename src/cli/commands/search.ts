@@ -81,8 +81,8 @@ async function searchCatalog(
   const needle = word.toLowerCase();
   const matches: CatalogMatch[] = [];
   for await (const path of store.repositories()) {
-    const tags: string[] = [];
-    for await (const tag of store.tags(path)) tags.push(tag);
+    const tags = await store.tagsOrNone(path);
+    if (tags.length === 0) continue;
     const byName = path.toLowerCase().includes(needle);
     const hits = byName ? tags : tags.filter((tag) => tag.toLowerCase().includes(needle));
     if (byName || hits.length > 0)

@@ -230,8 +230,11 @@ export class RegistryStore implements Store, BlobMounter, ImageDeleter {
     }
   }
 
-  /** A repository the catalog lists may have lost its last tag (or never got one). */
-  private async tagsOrNone(path: string): Promise<string[]> {
+  /**
+   * tagsOrNone lists the tags of one repository path, none for a repository the catalog lists
+   * that has lost its last tag (or never got one: an upload that failed leaves blobs only).
+   */
+  async tagsOrNone(path: string): Promise<string[]> {
     const tags: string[] = [];
     try {
       for await (const tag of this.tags(path)) tags.push(tag);
