@@ -28,7 +28,7 @@ export function platformChoice(
     });
   }
   if (typeof options.platform === 'string')
-    return { kind: 'one', platform: parsePlatform(options.platform) };
+    return { kind: 'one', platform: parsePlatform(options.platform), asked: true };
   if (options.allPlatforms || defaultAll) return { kind: 'all' };
   return { kind: 'one', platform: hostPlatform() };
 }

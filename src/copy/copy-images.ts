@@ -3,6 +3,7 @@ import { pipeline, Transform, type Readable } from 'node:stream';
 import pLimit from 'p-limit';
 
 import { NotFoundError, InterruptedError } from '../core/errors.js';
+import { isIndexMediaType } from '../core/media-types.js';
 import type { Reference } from '../core/reference.js';
 import type { Descriptor } from '../core/schemas.js';
 import {
@@ -79,7 +80,11 @@ export async function copyImages(
     // Ask the destination first: when it already names the source's root, the copy costs
     // these two manifest lookups and nothing else.
     const existing = await destinationDigest(destination, target);
-    if (existing === root.digest) {
+    // An index narrowed to a platform the user named is stored as that platform's manifest: a
+    // name that still points at the whole index is not up to date.
+    const narrowed =
+      platforms.kind === 'one' && platforms.asked === true && isIndexMediaType(root.mediaType);
+    if (existing === root.digest && !narrowed) {
       upToDate(root);
       continue;
     }

@@ -8,7 +8,13 @@ import { isManifestDescriptor, MAX_INDEX_DEPTH, walkManifests } from '../core/wa
 import { parseManifest } from '../core/manifest.js';
 
 /** Which platforms of a multi-platform image to take. */
-export type PlatformChoice = { kind: 'all' } | { kind: 'one'; platform: PlatformSpec };
+/**
+ * Which platforms of a multi-platform image to copy: all of them, or one. `asked` marks a
+ * platform the user named (`--platform`), rather than the host's by default: only then is a
+ * name that points at the whole index narrowed to it.
+ */
+export type PlatformChoice =
+  { kind: 'all' } | { kind: 'one'; platform: PlatformSpec; asked?: boolean };
 
 /**
  * planImage reads every manifest and config under an image's root, narrowing an index to one

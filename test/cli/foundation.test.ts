@@ -138,6 +138,18 @@ describe('the local store', () => {
     );
     expect(inspect.config.architecture).toBe('arm64');
   });
+
+  it('narrows to one platform a name that points at the whole index', async () => {
+    const env = { REGTOOL_HOME: tempDir() };
+    const copy = ['copy', 'multi:1.0', '--from', `dir:${fixtures}`, '--to', 'dir'];
+    expect((await runRegtool(copy, { env })).exitCode).toBe(0);
+    const narrowed = await runRegtool([...copy, '--platform', 'linux/arm64'], { env });
+    expect(narrowed.exitCode, narrowed.stderr).toBe(0);
+    const inspect = JSON.parse(
+      (await runRegtool(['--json', 'inspect', 'multi:1.0'], { env })).stdout,
+    );
+    expect(inspect.config.architecture).toBe('arm64');
+  });
 });
 
 describe('command-line contract', () => {
