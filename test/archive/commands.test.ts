@@ -77,6 +77,12 @@ describe('save, load, ls, inspect and verify on archives', () => {
       { env },
     );
     expect(bad.exitCode).toBe(2);
+    // A name asking for a compression regtool does not write gets no plain tar under it.
+    const dir = tempDir();
+    const bz2 = await runRegtool(['save', '-o', join(dir, 'x.tar.bz2'), 'alpha:1.0'], { env });
+    expect(bz2.exitCode).toBe(2);
+    expect(bz2.stderr).toContain('does not write .bz2');
+    expect(readdirSync(dir)).toEqual([]);
     const missing = await runRegtool(['load', '-i', join(tempDir(), 'none.tar')], { env });
     expect(missing.exitCode).toBe(3);
     expect(missing.stderr).toContain('does not exist');

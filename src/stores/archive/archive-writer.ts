@@ -1,7 +1,7 @@
 import { rename, rm } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 
-import { IntegrityError, NotFoundError, UnsupportedError } from '../../core/errors.js';
+import { IntegrityError, NotFoundError, UnsupportedError, UsageError } from '../../core/errors.js';
 import { layerCompression } from '../../core/media-types.js';
 import type { Reference } from '../../core/reference.js';
 import type { Descriptor } from '../../core/schemas.js';
@@ -20,10 +20,19 @@ import { TarWriter } from './tar-writer.js';
 /** How many bytes the output file takes before a write waits for the disk. */
 const OUTPUT_BUFFER = 1 << 20;
 
-/** compressionForPath tells the compression an output file's name asks for. */
+/**
+ * compressionForPath tells the compression an output file's name asks for. A name that asks
+ * for one regtool does not write (`.xz`, `.bz2`…) is refused rather than given a plain tar.
+ */
 export function compressionForPath(path: string): OutputCompression {
   if (/\.(t?gz|gzip)$/i.test(path)) return 'gzip';
   if (/\.(zst|zstd)$/i.test(path)) return 'zstd';
+  const other = /\.(xz|txz|bz2|tbz2?|lz4|lzma|lz|z)$/i.exec(path);
+  if (other) {
+    throw new UsageError('USAGE', `regtool does not write .${other[1]} archives`, {
+      hint: 'name the file .tar, .tar.gz or .tar.zst, or give --compress none|gzip|zstd',
+    });
+  }
   return 'none';
 }
 
