@@ -80,9 +80,24 @@ export class Reference {
 }
 
 function invalid(input: string, why: string): UsageError {
-  return new UsageError('REFERENCE_INVALID', `invalid image reference "${input}": ${why}`, {
-    hint: 'name images as Docker does: [HOST[:PORT]/]NAME[:TAG][@DIGEST]',
-  });
+  const secret = passwordIn(input);
+  const hide = (text: string) => (secret ? text.split(secret).join('***') : text);
+  return new UsageError(
+    'REFERENCE_INVALID',
+    `invalid image reference "${hide(input)}": ${hide(why)}`,
+    { hint: 'name images as Docker does: [HOST[:PORT]/]NAME[:TAG][@DIGEST]' },
+  );
+}
+
+/**
+ * passwordIn finds the password of a reference typed as a URL with credentials
+ * (`user:password@host/name`), so that an error never echoes it. `name:tag@sha256:…` is a
+ * digest, not credentials.
+ */
+function passwordIn(input: string): string | undefined {
+  const match = /^[^/@:\s]+:([^/@\s]+)@([^@]*)$/.exec(input);
+  if (!match || /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[^/]*$/.test(match[2]!)) return undefined;
+  return match[1];
 }
 
 function parseTag(tag: string, input = tag): string {

@@ -230,3 +230,22 @@ describe('Reference', () => {
     expect(tryParseReference('foo/bar')?.toString()).toBe('docker.io/foo/bar:latest');
   });
 });
+
+describe('a reference typed with credentials in it', () => {
+  it('is refused without its password in the message', () => {
+    let caught: unknown;
+    try {
+      parseReference('bob:Zq9secretPW@127.0.0.1:5312/x/y');
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(UsageError);
+    const message = (caught as UsageError).message;
+    expect(message).not.toContain('Zq9secretPW');
+    expect(message).toContain('bob:***@127.0.0.1:5312/x/y');
+  });
+
+  it('keeps the tag of a name with a malformed digest in the message', () => {
+    expect(expectInvalid('busybox:1.36@sha256:zz').message).toContain('1.36');
+  });
+});
