@@ -91,12 +91,12 @@ function invalid(input: string, why: string): UsageError {
 
 /**
  * passwordIn finds the password of a reference typed as a URL with credentials
- * (`user:password@host/name`), so that an error never echoes it. `name:tag@sha256:…` is a
- * digest, not credentials.
+ * (`user:password@host/name`), so that an error never echoes it. What follows the `@` of
+ * credentials is a host and a path; that of `name:tag@sha256:…` is a digest, with no `/`.
  */
 function passwordIn(input: string): string | undefined {
   const match = /^[^/@:\s]+:([^/@\s]+)@([^@]*)$/.exec(input);
-  if (!match || /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[^/]*$/.test(match[2]!)) return undefined;
+  if (!match || !match[2]!.includes('/')) return undefined;
   return match[1];
 }
 
