@@ -36,6 +36,12 @@ describe('temporary files a killed writer left', () => {
     expect(human.stdout).toContain('2 temporary files');
   });
 
+  it('are not looked for in a folder that does not exist: prune says so', async () => {
+    const missing = await runRegtool(['prune', `dir:${join(tempDir(), 'nowhere')}`]);
+    expect(missing.exitCode).toBe(3);
+    expect(missing.stderr).toContain('STORE_NOT_FOUND');
+  });
+
   it('are removed when an hour old as the store is written, and recent ones are kept', async () => {
     const { dir, old, recent } = layoutWithLeftovers();
     const store = new LayoutStore(dir);

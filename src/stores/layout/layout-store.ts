@@ -225,7 +225,8 @@ export class LayoutStore implements Store, ImageDeleter, BlobPruner {
   }
 
   async prune(): Promise<{ blobs: number; bytes: number; tempFiles: number }> {
-    const index = await readIndex(this.dir);
+    // A folder that does not exist, or is no layout, is named wrongly: nothing to prune there.
+    const index = await this.readIndexOrFail();
     const keep = new Set<string>();
     for (const root of index.manifests) {
       keep.add(root.digest);
