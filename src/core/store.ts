@@ -166,6 +166,16 @@ export function isOnePassSource(store: Store): store is Store & OnePassSource {
   return typeof (store as Partial<OnePassSource>).passBlob === 'function';
 }
 
+/** AccessChecker is a store that can tell, before any work, whether it will take writes. */
+export interface AccessChecker {
+  /** checkAccess fails (exit 4) when the store refuses the credentials regtool has for it. */
+  checkAccess(): Promise<void>;
+}
+
+export function isAccessChecker(store: Store): store is Store & AccessChecker {
+  return typeof (store as Partial<AccessChecker>).checkAccess === 'function';
+}
+
 export function isBlobMounter(store: Store): store is Store & BlobMounter {
   return typeof (store as Partial<BlobMounter>).mountBlob === 'function';
 }

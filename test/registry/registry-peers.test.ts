@@ -277,6 +277,32 @@ describe('referrers', () => {
 });
 
 describe('against a registry with htpasswd auth', () => {
+  it('refuses wrong credentials before reading a streamed load', async () => {
+    const auth = await startRegistry({ auth: 'htpasswd' });
+    const child = execa(
+      'node',
+      [
+        join(projectRoot, 'bin/regtool'),
+        'load',
+        '-i',
+        '-',
+        '--to',
+        `registry://${auth.url}/early`,
+        '--creds',
+        `${auth.username}:wrong`,
+      ],
+      { reject: false, env: { NO_COLOR: '1', ...isolatedEnv() } },
+    );
+    // The stream's writer has not finished (docker save writes manifest.json last).
+    child.stdin!.write(
+      makeTar([{ path: 'l/layer.tar', data: randomBytes(1 << 20) }]).subarray(0, 1 << 19),
+    );
+    const result = await child;
+    child.stdin!.destroy();
+    expect(result.exitCode, String(result.stderr)).toBe(4);
+    expect(String(result.stderr)).toContain('regtool login');
+  }, 30_000);
+
   it('exits 4 without credentials, then logs in, copies, and logs out', async () => {
     const auth = await startRegistry({ auth: 'htpasswd' });
     const env = isolatedEnv();

@@ -7,7 +7,7 @@ import { parseManifest } from '../../core/manifest.js';
 import { parseReference, tryParseReference, type Reference } from '../../core/reference.js';
 import { parseStoreAddress } from '../../core/store-address.js';
 import type { Descriptor } from '../../core/schemas.js';
-import type { Store } from '../../core/store.js';
+import { isAccessChecker, type Store } from '../../core/store.js';
 import type { CopyRequest, CopySummary } from '../../copy/copy-images.js';
 import { ArchiveReader } from '../../stores/archive/archive-reader.js';
 import type { ArchiveImage } from '../../stores/archive/contents.js';
@@ -187,6 +187,8 @@ export const registerLoad: Register = (program, run) => {
       const tag = options.tag === undefined ? undefined : parseReference(options.tag as string);
       const to = options.to as string | undefined;
       const destination = await context.open(to, 'write', layoutOf(options));
+      // Refused credentials are told before a stream is read, not once it has been.
+      if (isAccessChecker(destination)) await destination.checkAccess();
       const reader = await ArchiveReader.open(input === '-' ? process.stdin : input, {
         spoolDir: spoolDirFor(destination),
         once: true,

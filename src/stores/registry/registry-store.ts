@@ -6,6 +6,7 @@ import { verifying } from '../../core/digest.js';
 import { Reference, tryParseReference } from '../../core/reference.js';
 import type { Descriptor } from '../../core/schemas.js';
 import type {
+  AccessChecker,
   BlobMounter,
   ImageDeleter,
   ImageEntry,
@@ -40,7 +41,7 @@ export function canonicalDomain(host: string): string {
  * `registry://HOST[/PREFIX]`. Images written into it keep their repository path, under
  * PREFIX, with the host replaced. Writes are immediate: blobs, then manifests, then tags.
  */
-export class RegistryStore implements Store, BlobMounter, ImageDeleter {
+export class RegistryStore implements Store, AccessChecker, BlobMounter, ImageDeleter {
   readonly location: string;
   private readonly manifests = new Map<string, FetchedManifest>();
 
@@ -183,6 +184,11 @@ export class RegistryStore implements Store, BlobMounter, ImageDeleter {
       bytes,
       located.toString(),
     );
+  }
+
+  /** checkAccess checks the credentials as login does, before a long read (a load). */
+  checkAccess(): Promise<void> {
+    return this.client.verifyCredentials();
   }
 
   async mountBlob(
