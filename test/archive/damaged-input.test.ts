@@ -121,6 +121,15 @@ describe('foreign input', () => {
     },
   );
 
+  it('calls a file shorter than one tar header not a tar, rather than cut short', async () => {
+    for (const stdin of [false, true]) {
+      expect(await openError(writeTemp('short.tar', 'hello\n'), stdin)).toMatchObject({
+        code: 'ARCHIVE_NOT_TAR',
+        exitCode: 6,
+      });
+    }
+  });
+
   it('calls a folder a usage error, and points an OCI layout at dir:', async () => {
     const plain = join(tempDir(), 'd.tar');
     mkdirSync(plain);

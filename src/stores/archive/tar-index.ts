@@ -40,6 +40,14 @@ function truncated(what: string): IntegrityError {
   });
 }
 
+/**
+ * shortOf is the error for input that ends within a header block: at the very start, it holds
+ * less than one header, so it is no tar at all; later, a tar cut short.
+ */
+function shortOf(what: string, position: number): Error {
+  return position === 0 ? notTar(what, 0) : truncated(what);
+}
+
 /** FileTarSource reads a tar file in place, by offset, without reading data it skips. */
 export class FileTarSource implements TarSource {
   position = 0;
@@ -54,7 +62,7 @@ export class FileTarSource implements TarSource {
     if (this.position >= this.fileSize) return undefined;
     const buffer = Buffer.alloc(length);
     const { bytesRead } = await this.file.read(buffer, 0, length, this.position);
-    if (bytesRead < length) throw truncated(this.what);
+    if (bytesRead < length) throw shortOf(this.what, this.position);
     this.position += length;
     return buffer;
   }
@@ -92,7 +100,7 @@ export class StreamTarSource implements TarSource {
       const next = await this.chunks.next();
       if (next.done) {
         if (this.pending.length === 0) return undefined;
-        throw truncated(this.what);
+        throw shortOf(this.what, this.position);
       }
       this.pending =
         this.pending.length === 0 ? next.value : Buffer.concat([this.pending, next.value]);
