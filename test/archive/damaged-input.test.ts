@@ -123,7 +123,7 @@ describe('foreign input', () => {
 
   it('calls a file shorter than one tar header not a tar, rather than cut short', async () => {
     for (const stdin of [false, true]) {
-      expect(await openError(writeTemp('short.tar', 'hello\n'), stdin)).toMatchObject({
+      expect(await openError(writeTemp('short.tar', Buffer.from('hello\n')), stdin)).toMatchObject({
         code: 'ARCHIVE_NOT_TAR',
         exitCode: 6,
       });

@@ -58,3 +58,21 @@ describe('a failed write into a folder that did not exist', () => {
     expect(readdirSync(root)).toEqual([]);
   });
 });
+
+describe('--layout that disagrees with what a folder holds', () => {
+  it('is LAYOUT_MISMATCH (exit 2) both ways', async () => {
+    const fixtures = `dir:${join(projectRoot, 'fixtures/images')}`;
+    for (const [first, then] of [
+      ['registry', 'oci'],
+      ['oci', 'registry'],
+    ]) {
+      const target = `dir:${join(tempDir(), 'store')}`;
+      const copy = ['copy', 'base:1.0', '--from', fixtures, '--to', target, '--layout'];
+      expect((await runRegtool([...copy, first!])).exitCode).toBe(0);
+      const refused = await runRegtool([...copy, then!]);
+      expect(refused.exitCode, refused.stderr).toBe(2);
+      expect(refused.stderr).toContain(`error[LAYOUT_MISMATCH]`);
+      expect(refused.stderr).toContain(`not ${then === 'oci' ? 'an' : 'a'} ${then} one`);
+    }
+  });
+});

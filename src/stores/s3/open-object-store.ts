@@ -26,19 +26,25 @@ async function detectLayout(storage: ObjectStorage): Promise<StoreLayout | undef
   return undefined;
 }
 
+const article = (layout: StoreLayout) => (layout === 'oci' ? `an ${layout}` : `a ${layout}`);
+
+/** refuseMismatch refuses to write one layout where the other one is. */
+function refuseMismatch(storage: ObjectStorage, found?: StoreLayout, wanted?: StoreLayout): void {
+  if (wanted === undefined || found === undefined || found === wanted) return;
+  throw new UsageError(
+    'LAYOUT_MISMATCH',
+    `${storage.location} holds ${article(found)} layout, not ${article(wanted)} one`,
+    { hint: `leave out --layout, or use --layout ${found}, or choose an empty place` },
+  );
+}
+
 /**
  * openLayout opens the layout found in a storage, or the one asked for when the storage is
  * new. Asking for one layout where the other is found is a usage error, not a mixed store.
  */
 async function openLayout(storage: ObjectStorage, wanted?: StoreLayout): Promise<Store> {
   const found = await detectLayout(storage);
-  if (wanted !== undefined && found !== undefined && found !== wanted) {
-    throw new UsageError(
-      'LAYOUT_MISMATCH',
-      `${storage.location} holds a ${found} layout, not a ${wanted} one`,
-      { hint: `leave out --layout, or use --layout ${found}, or choose an empty place` },
-    );
-  }
+  refuseMismatch(storage, found, wanted);
   const layout = found ?? wanted ?? 'oci';
   return layout === 'registry' ? new RegistryLayoutStore(storage) : new OciObjectStore(storage);
 }
@@ -71,7 +77,11 @@ export async function openRegistryLayoutDir(
   path: string,
   layout?: StoreLayout,
 ): Promise<Store | undefined> {
-  if (layout === 'oci') return undefined;
+  if (layout === 'oci') {
+    const storage = new FsStorage(path);
+    refuseMismatch(storage, await detectLayout(storage), 'oci');
+    return undefined;
+  }
   if (layout === undefined) {
     try {
       await access(join(path, ...REGISTRY_ROOT.split('/')));
