@@ -76,3 +76,20 @@ describe('--layout that disagrees with what a folder holds', () => {
     }
   });
 });
+
+describe('an S3 endpoint that is no S3 server', () => {
+  it('is S3_NOT_S3 (exit 7), naming the endpoint to check', async () => {
+    const registry = await startRegistry({ auth: 'none' });
+    const result = await runRegtool(['ls', 's3://bucket'], {
+      env: {
+        AWS_ENDPOINT_URL: `http://${registry.url}`,
+        AWS_ACCESS_KEY_ID: 'key',
+        AWS_SECRET_ACCESS_KEY: 'secret',
+        AWS_REGION: 'us-east-1',
+      },
+    });
+    expect(result.exitCode, result.stderr).toBe(7);
+    expect(result.stderr).toContain('error[S3_NOT_S3]');
+    expect(result.stderr).not.toContain('$response');
+  });
+});

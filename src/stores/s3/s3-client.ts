@@ -97,10 +97,25 @@ export function s3Error(error: unknown, what: string, location: string): Regtool
       hint: 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, to keys allowed there',
     });
   }
+  const raw = error as { $response?: unknown; $fault?: string };
+  if (raw.$response !== undefined && raw.$fault === undefined) {
+    // An answer the SDK could not read as S3's, error or not: the endpoint is no S3 server.
+    return new NetworkError(
+      'S3_NOT_S3',
+      `${location}: the endpoint did not answer ${what} as an S3 server does (HTTP ${status ?? '?'})`,
+      {
+        cause: error,
+        hint: 'check the endpoint (--endpoint, AWS_ENDPOINT_URL or the config file) names an S3 server',
+      },
+    );
+  }
   if (status === undefined || status >= 500) {
+    const region = /region is missing/i.test(detail);
     return new NetworkError('S3_UNREACHABLE', `${what} in ${location} failed: ${detail}`, {
       cause: error,
-      hint: 'check the endpoint (--endpoint, AWS_ENDPOINT_URL or the config file) and that it runs',
+      hint: region
+        ? 'set the region: --region, AWS_REGION or AWS_DEFAULT_REGION, or the config file'
+        : 'check the endpoint (--endpoint, AWS_ENDPOINT_URL or the config file) and that it runs',
     });
   }
   return new RegtoolError('internal', 'S3_FAILED', `${what} in ${location} failed: ${detail}`, {
