@@ -194,16 +194,21 @@ export class ArchiveReader implements Store, OnePassSource {
     if (!(this.archive instanceof StreamingArchive)) return;
     const entries = new Map<string, TarEntry>();
     for (const { digest } of descriptors) {
-      const source = this.contents.blobs.get(digest)?.source;
-      if (source?.kind === 'entry') entries.set(digest, source.entry);
+      const entry = this.entryOf(digest);
+      if (entry) entries.set(digest, entry);
     }
     this.archive.expect([...entries.values()]);
   }
 
   passBlob(_repository: string, descriptor: Descriptor): void {
-    const blob = this.contents.blobs.get(descriptor.digest);
-    if (this.archive instanceof StreamingArchive && blob?.source.kind === 'entry')
-      this.archive.pass(blob.source.entry);
+    const entry = this.entryOf(descriptor.digest);
+    if (this.archive instanceof StreamingArchive && entry) this.archive.pass(entry);
+  }
+
+  /** entryOf is the archive entry a blob is read from (none for one whose bytes are known). */
+  private entryOf(digest: string): TarEntry | undefined {
+    const source = this.contents.blobs.get(digest)?.source;
+    return source?.kind === 'entry' ? source.entry : undefined;
   }
 
   async getBlob(_repository: string, descriptor: Descriptor): Promise<Readable> {

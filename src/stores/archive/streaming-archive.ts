@@ -13,6 +13,7 @@ import {
 } from './compression.js';
 import { MAX_METADATA_BYTES, type ArchiveContents } from './contents.js';
 import { EntryPlacer } from './entry-placer.js';
+import { EntryReaders } from './entry-readers.js';
 import { expectedLayers } from './expected-layers.js';
 import {
   deferred,
@@ -20,7 +21,6 @@ import {
   NotYetArrived,
   rootOf,
   takeWaiters,
-  treeOf,
   unfollow,
   type Held,
 } from './held-entry.js';
@@ -67,20 +67,13 @@ export class StreamingArchive implements IndexedArchive {
   private readonly held = new Map<string, Held>();
   private readonly contents = deferred<ArchiveContents>();
   private readonly placer: EntryPlacer;
-  /**
-   * The paths of the entries the images' blobs are read from, each with how many blobs read it
-   * (more than one when links lead several blob paths to one file).
-   */
-  private readonly needed = new Map<string, number>();
+  private readonly readers: EntryReaders;
   private published = false;
   /** Nothing more will be asked for: the rest of the stream is only checked. */
   private finishing = false;
   private attempting = false;
   private attemptedAt = -1;
   private failure?: Error;
-  private wake?: () => void;
-  /** Counts each time someone asks for an entry, lets go of one or passes one over. */
-  private activity = 0;
   private parsing = Promise.resolve();
   /** Stops listening for the command's interruption. */
   private unlisten = () => {};
@@ -96,9 +89,10 @@ export class StreamingArchive implements IndexedArchive {
     private readonly input: Readable,
     private readonly plain: Readable,
     rereadHint: string | undefined,
-    private readonly readers: number | undefined,
+    readers: number | undefined,
   ) {
     this.placer = new EntryPlacer(spoolDir);
+    this.readers = new EntryReaders(this.held, readers);
     this.rereadHint = rereadHint ?? 'save the archive to a file and read that';
     this.arrived = {
       what,
@@ -210,7 +204,7 @@ export class StreamingArchive implements IndexedArchive {
    */
   async finish(): Promise<void> {
     this.finishing = true;
-    this.wakeUp();
+    this.readers.wakeUp();
     await this.parsing;
     if (this.failure) throw this.failure;
   }
@@ -261,7 +255,7 @@ export class StreamingArchive implements IndexedArchive {
       refuseRepeat(this.what, held);
     }
     this.entries.set(entry.path, entry);
-    if (!held || !this.wanted(held)) {
+    if (!held || !this.readers.wanted(held)) {
       if (held) held.state = 'gone';
       return;
     }
@@ -274,11 +268,6 @@ export class StreamingArchive implements IndexedArchive {
     }
     const target = followLateLink(this.arrived, held, entry, next, chain);
     if (target.state !== 'pending') this.handWaiters(target);
-  }
-
-  /** wanted tells whether someone may read an entry: the images need it, or a link to it. */
-  private wanted(held: Held): boolean {
-    return this.needed.has(held.entry.path) || held.followers.length > 0;
   }
 
   /** record notes an entry that arrives before the images are known; the last of a path wins. */
@@ -324,8 +313,7 @@ export class StreamingArchive implements IndexedArchive {
     this.published = true;
     for (const blob of contents.blobs.values()) {
       if (blob.source.kind !== 'entry') continue;
-      const path = blob.source.entry.path;
-      this.needed.set(path, (this.needed.get(path) ?? 0) + 1);
+      this.readers.add(blob.source.entry.path);
     }
     this.contents.resolve(contents);
   }
@@ -342,51 +330,20 @@ export class StreamingArchive implements IndexedArchive {
     const small = this.placer.fits(size);
     for (;;) {
       if (this.failure) throw this.failure;
-      if (!this.read(held) || this.finishing) {
+      if (!this.readers.read(held) || this.finishing) {
         held.state = 'gone';
         return;
       }
-      if (!small && this.allWait(held)) {
+      if (!small && this.readers.allWait(held)) {
         await this.placer.feed(held, takeWaiters(held), tar, size);
         return;
       }
-      if (this.anyoneWaits() && (small || this.copyBlocked(held))) break;
-      const seen = this.activity;
-      const woken = await this.change(this.anyoneWaits() ? STALL_MS : undefined);
-      if (!woken && seen === this.activity && this.anyoneWaits()) break;
+      const waiting = this.readers.anyoneWaits();
+      if (waiting && (small || this.readers.copyBlocked(held))) break;
+      const changed = await this.readers.change(waiting ? STALL_MS : undefined);
+      if (!changed && this.readers.anyoneWaits()) break;
     }
     await this.place(held, tar, size);
-  }
-
-  private anyoneWaits(): boolean {
-    for (const held of this.held.values()) if (held.waiters.length > 0) return true;
-    return false;
-  }
-
-  /**
-   * copyBlocked tells whether every blob the copy reads at once waits for an entry other than
-   * this one, which therefore nobody can come for until it is out of the way.
-   */
-  private copyBlocked(held: Held): boolean {
-    if (this.readers === undefined) return false;
-    const mine = new Set(treeOf(held));
-    let waiting = 0;
-    for (const other of this.held.values()) if (!mine.has(other)) waiting += other.waiters.length;
-    return waiting >= this.readers;
-  }
-
-  /**
-   * change waits until someone asks for an entry, lets go of one or passes one over, or the
-   * stream fails or ends; after `ms` without any of that, it gives up and says so.
-   */
-  private change(ms?: number): Promise<boolean> {
-    return new Promise<boolean>((resolve) => {
-      const timer = ms === undefined ? undefined : setTimeout(() => resolve(false), ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-    });
   }
 
   /**
@@ -396,13 +353,7 @@ export class StreamingArchive implements IndexedArchive {
    */
   pass(entry: TarEntry): void {
     const held = this.held.get(entry.path);
-    const count = this.needed.get(entry.path);
-    if (!held || count === undefined) return;
-    if (count > 1) this.needed.set(entry.path, count - 1);
-    else this.needed.delete(entry.path);
-    const root = rootOf(held);
-    this.dropUnread(root);
-    this.noteActivity();
+    if (held && this.readers.pass(entry.path)) this.dropUnread(rootOf(held));
   }
 
   /**
@@ -411,32 +362,15 @@ export class StreamingArchive implements IndexedArchive {
    * are deleted.
    */
   expect(entries: TarEntry[]): void {
-    this.needed.clear();
-    for (const { path } of entries) this.needed.set(path, (this.needed.get(path) ?? 0) + 1);
+    this.readers.expect(entries.map(({ path }) => path));
     for (const held of this.held.values()) this.dropUnread(rootOf(held));
-    this.noteActivity();
-  }
-
-  /** read tells whether a blob will be read from an entry, at its own path or through a link. */
-  private read(held: Held): boolean {
-    return treeOf(held).some((other) => this.needed.has(other.entry.path));
   }
 
   /** dropUnread deletes the spool file of an entry nobody will read. */
   private dropUnread(root: Held): void {
-    if (root.state !== 'file' || this.read(root)) return;
+    if (root.state !== 'file' || this.readers.read(root)) return;
     root.state = 'gone';
     void rm(root.file!, { force: true });
-  }
-
-  /**
-   * allWait tells whether every blob read from an entry (at its own path, or at a link to it)
-   * waits for it: once fed, it cannot be read again.
-   */
-  private allWait(held: Held): boolean {
-    const readers = treeOf(held).filter((other) => this.needed.has(other.entry.path));
-    const waits = (reader: Held) => reader.waiters.length >= this.needed.get(reader.entry.path)!;
-    return readers.length > 0 && readers.every(waits);
   }
 
   /** place keeps an entry in memory or in a spool file, and gives it to whoever waits. */
@@ -458,9 +392,9 @@ export class StreamingArchive implements IndexedArchive {
     held.waiters.push(out);
     out.on('close', () => {
       held.waiters = held.waiters.filter((other) => other !== out);
-      this.noteActivity();
+      this.readers.note();
     });
-    this.noteActivity();
+    this.readers.note();
     return out;
   }
 
@@ -494,11 +428,7 @@ export class StreamingArchive implements IndexedArchive {
    * the one blob read from it, too large to be metadata.
    */
   private readOnce(root: Held): boolean {
-    return (
-      this.published &&
-      this.needed.get(root.entry.path) === 1 &&
-      root.entry.size > MAX_METADATA_BYTES
-    );
+    return this.published && this.readers.readByOne(root) && root.entry.size > MAX_METADATA_BYTES;
   }
 
   private heldFor(entry: TarEntry): Held {
@@ -529,19 +459,7 @@ export class StreamingArchive implements IndexedArchive {
     this.contents.reject(error);
     for (const held of this.held.values()) this.reject(held, this.failure);
     this.placer.fail(this.failure);
-    this.wakeUp();
-  }
-
-  private noteActivity(): void {
-    this.activity += 1;
-    this.wakeUp();
-  }
-
-  /** wakeUp wakes serve() when it waits for a change. */
-  private wakeUp(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
+    this.readers.wakeUp();
   }
 
   /**
