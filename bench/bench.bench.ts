@@ -136,9 +136,12 @@ afterAll(async () => {
 function curlUploads(registry: string, repository: string, layers: BuiltLayer[]): string[] {
   const put = layers.map(
     (layer) =>
-      `L=$(curl -sf -X POST -D - -o /dev/null http://${registry}/v2/${repository}/blobs/uploads/ | tr -d '\\r' | sed -n 's/^[Ll]ocation: //p'); ` +
+      `L=$(curl -sf -X POST -D - -o /dev/null ` +
+      `http://${registry}/v2/${repository}/blobs/uploads/ ` +
+      `| tr -d '\\r' | sed -n 's/^[Ll]ocation: //p'); ` +
       `case "$L" in /*) L="http://${registry}$L";; esac; ` +
-      `curl -sf -X PUT -H 'Content-Type: application/octet-stream' -T ${layer.file} "$L&digest=${layer.digest}" -o /dev/null`,
+      `curl -sf -X PUT -H 'Content-Type: application/octet-stream' -T ${layer.file} ` +
+      `"$L&digest=${layer.digest}" -o /dev/null`,
   );
   return ['sh', '-c', put.join(' && ')];
 }

@@ -23,6 +23,9 @@ await build({
   logLevel: 'warning',
   // Packages written as CommonJS still call require() for Node's own modules.
   banner: {
-    js: "import { createRequire as regtoolCreateRequire } from 'node:module'; const require = regtoolCreateRequire(import.meta.url);",
+    js: [
+      "import { createRequire as regtoolCreateRequire } from 'node:module';",
+      'const require = regtoolCreateRequire(import.meta.url);',
+    ].join(' '),
   },
 });

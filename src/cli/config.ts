@@ -21,7 +21,9 @@ export function configPath(env: NodeJS.ProcessEnv = process.env): string {
 function invalid(path: string, why: string, cause: unknown): UsageError {
   return new UsageError('CONFIG_INVALID', `${path}: ${why}`, {
     cause,
-    hint: 'fix the file; stores look like {"stores": {"NAME": {"type": "s3", "bucket": "B"}}} and credentials come from the AWS environment, never from this file',
+    hint:
+      'fix the file; stores look like {"stores": {"NAME": {"type": "s3", "bucket": "B"}}} ' +
+      'and credentials come from the AWS environment, never from this file',
   });
 }
 

@@ -6,7 +6,8 @@ import type { StoreLayout } from '../core/config-schema.js';
 export function layoutOption(): Option {
   return new Option(
     '--layout <layout>',
-    "the layout of a new dir or S3 destination: oci (default) or registry (the Distribution registry's storage)",
+    'the layout of a new dir or S3 destination: oci (default) or registry ' +
+      "(the Distribution registry's storage)",
   ).choices(['oci', 'registry']);
 }
 

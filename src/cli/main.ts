@@ -65,7 +65,9 @@ function stalled(): RegtoolError {
     'COMMAND_STALLED',
     'the command stopped before it finished: it waits for something that will never happen',
     {
-      hint: 'this is a bug in regtool; what it wrote may be incomplete; run again with -v and report it',
+      hint:
+        'this is a bug in regtool; what it wrote may be incomplete; run again with -v and ' +
+        'report it',
     },
   );
 }

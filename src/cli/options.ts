@@ -9,7 +9,8 @@ export function addPlatformOptions(command: Command, defaultAll: boolean): Comma
   return command
     .option(
       '--platform <os/arch[/variant]>',
-      `take one platform of a multi-platform image${defaultAll ? '' : " (default: this machine's)"}`,
+      `take one platform of a multi-platform ` +
+        `image${defaultAll ? '' : " (default: this machine's)"}`,
     )
     .option(
       '--all-platforms',

@@ -24,7 +24,8 @@ export function terminalText(text: string): string {
 
 /**
  * jsonText is a value as JSON: every string keeps its exact value, but the characters a
- * terminal would obey, which JSON.stringify leaves raw above U+001F, are written as `\uXXXX`.
+ * terminal would obey, which JSON.stringify leaves raw above U+001F, are written as `\u` and four
+ * hex digits.
  */
 export function jsonText(value: unknown): string {
   return JSON.stringify(value, null, 2).replace(unsafeCharacters, (c) => `\\u${hex(c, 4)}`);

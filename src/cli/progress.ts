@@ -89,7 +89,8 @@ function spinnerProgress(
       done += blob.done;
       total += blob.size;
     }
-    const text = `${terminalText(label)} ${formatBytes(done)}${total > done ? ` / ${formatBytes(total)}` : ''}`;
+    const of = total > done ? ` / ${formatBytes(total)}` : '';
+    const text = `${terminalText(label)} ${formatBytes(done)}${of}`;
     if (!makeSpinner) return;
     spinner ??= makeSpinner({
       text,

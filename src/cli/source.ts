@@ -12,7 +12,9 @@ export function parsePullPolicy(value: unknown): PullPolicy {
   if (value === undefined) return 'missing';
   if (pullPolicies.includes(value as PullPolicy)) return value as PullPolicy;
   throw new UsageError('USAGE', `--pull must be missing, always or never, not "${String(value)}"`, {
-    hint: 'missing takes the local copy when there is one; always asks the registry; never only the local store',
+    hint:
+      'missing takes the local copy when there is one; always asks the registry; never only ' +
+      'the local store',
   });
 }
 

@@ -12,7 +12,8 @@ export function renderSummary(summary: CopySummary, destination?: string): strin
       `${image.upToDate ? 'up to date' : 'copied'} ${image.target} ${image.digest}${where}`,
   );
   lines.push(
-    `${summary.blobsMoved} blobs moved (${formatBytes(summary.bytesMoved)}), ${summary.blobsSkipped} already there (${formatBytes(summary.bytesSkipped)})`,
+    `${summary.blobsMoved} blobs moved (${formatBytes(summary.bytesMoved)}), ` +
+      `${summary.blobsSkipped} already there (${formatBytes(summary.bytesSkipped)})`,
   );
   return lines.join('\n');
 }

@@ -120,7 +120,9 @@ async function migrateImage(
   entry: MigrateEntry,
 ): Promise<{ status: MigrateStatus; message?: string }> {
   if (entry.reference === undefined && !run.holdsNames) {
-    const message = `${entry.label} has no repository:tag name, which ${run.destination.location} needs; it was not copied`;
+    const message =
+      `${entry.label} has no repository:tag name, which ` +
+      `${run.destination.location} needs; it was not copied`;
     run.options.onEvent?.({ type: 'warning', message });
     return { status: 'not-held', message };
   }

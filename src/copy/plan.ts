@@ -76,7 +76,9 @@ async function narrowToPlatform(
     'PLATFORM_NOT_FOUND',
     `${reference} has no image for ${formatPlatform(platform)}`,
     {
-      hint: `it offers ${[...offered].join(', ') || 'no platforms'}; choose one with --platform, or take all with --all-platforms`,
+      hint:
+        `it offers ${[...offered].join(', ') || 'no platforms'}; choose one with --platform, ` +
+        `or take all with --all-platforms`,
     },
   );
 }

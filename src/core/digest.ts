@@ -149,7 +149,8 @@ export class DigestVerifier extends Transform {
   private sizeError(): IntegrityError {
     return new IntegrityError(
       'SIZE_MISMATCH',
-      `${this.what} ${this.expected.digest} should be ${this.expected.size} bytes, got ${this.seen}${this.seen > (this.expected.size ?? 0) ? ' or more' : ''}`,
+      `${this.what} ${this.expected.digest} should be ${this.expected.size} bytes, got ` +
+        `${this.seen}${this.seen > (this.expected.size ?? 0) ? ' or more' : ''}`,
       { hint: 'the source is corrupt or truncated; fetch it again or repair the source' },
     );
   }

@@ -6,7 +6,9 @@ import { createReadStream, type ReadStream } from 'node:fs';
  */
 export const READ_CHUNK = 1 << 20;
 
-/** readFileStream reads a file, or the bytes `start` to `end` (inclusive) of it, in large chunks. */
+/**
+ * readFileStream reads a file, or the bytes `start` to `end` (inclusive) of it, in large chunks.
+ */
 export function readFileStream(
   path: string,
   range: { start?: number; end?: number } = {},

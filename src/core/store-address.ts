@@ -48,7 +48,9 @@ function registryAddress(rest: string): { host: string; prefix: string } {
   }
   if (prefix !== '' && !isRepositoryPath(prefix)) {
     throw new UsageError('STORE_INVALID', `"${prefix}" is not a valid repository prefix`, {
-      hint: 'a prefix is lowercase path components of a-z 0-9 . _ - separated by /, e.g. registry://127.0.0.1:5000/team/images',
+      hint:
+        'a prefix is lowercase path components of a-z 0-9 . _ - separated by /, e.g. ' +
+        'registry://127.0.0.1:5000/team/images',
     });
   }
   return { host, prefix };
@@ -84,7 +86,9 @@ export function parseStoreAddress(text: string): StoreAddress {
   // Whatever scheme it has, user:password@ in it is not echoed.
   const shown = text.replace(/\/\/[^/]*@/, '//…@');
   throw new UsageError('STORE_INVALID', `"${shown}" is not a store address`, {
-    hint: 'use dir, dir:PATH, archive:FILE, registry://HOST[/PREFIX], s3://BUCKET[/PREFIX], docker-daemon: or a configured store name',
+    hint:
+      'use dir, dir:PATH, archive:FILE, registry://HOST[/PREFIX], s3://BUCKET[/PREFIX], ' +
+      'docker-daemon: or a configured store name',
   });
 }
 

@@ -38,7 +38,9 @@ function openNamedStore(name: string, options: OpenStoreOptions): Promise<Store>
   if (entry === undefined) {
     const where = options.config?.path ?? 'the configuration file';
     throw new UsageError('STORE_UNKNOWN', `no store is named "${name}" in ${where}`, {
-      hint: 'name it there under "stores", or use dir, dir:PATH, archive:FILE, registry://HOST or s3://BUCKET',
+      hint:
+        'name it there under "stores", or use dir, dir:PATH, archive:FILE, registry://HOST ' +
+        'or s3://BUCKET',
     });
   }
   const resolved = resolveStoreEntry(entry);

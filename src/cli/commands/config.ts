@@ -23,7 +23,10 @@ function maskUrl(url: string | undefined): string | undefined {
 /** Where S3 credentials will come from, as the AWS SDK's default chain looks for them. */
 function credentialSource(env: NodeJS.ProcessEnv): string {
   if (env.AWS_ACCESS_KEY_ID) {
-    return `environment (AWS_ACCESS_KEY_ID=${mask(env.AWS_ACCESS_KEY_ID)}, secret ${env.AWS_SECRET_ACCESS_KEY ? 'set' : 'missing'})`;
+    return (
+      `environment (AWS_ACCESS_KEY_ID=${mask(env.AWS_ACCESS_KEY_ID)}, secret ` +
+      `${env.AWS_SECRET_ACCESS_KEY ? 'set' : 'missing'})`
+    );
   }
   const profile = env.AWS_PROFILE ?? 'default';
   const file = env.AWS_SHARED_CREDENTIALS_FILE ?? '~/.aws/credentials';

@@ -8,7 +8,8 @@ export const registerLs: Register = (program, run) => {
     .description('list the images in a store (default: the local store)')
     .argument(
       '[store]',
-      'dir, dir:PATH, archive:FILE, registry://HOST, s3://BUCKET, docker-daemon: or a configured name',
+      'dir, dir:PATH, archive:FILE, registry://HOST, s3://BUCKET, docker-daemon: or a configured ' +
+        'name',
     );
   addRegistryOptions(command).action(
     run(async (context, [address], options) => {

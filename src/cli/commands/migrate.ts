@@ -40,7 +40,8 @@ export const registerMigrate: Register = (program, run) => {
     .description('copy every image (all tags, platforms and referrers) from one store to another')
     .requiredOption(
       '--from <store>',
-      'where the images are: dir, dir:PATH, archive:FILE, registry://HOST, s3://BUCKET or a configured name',
+      'where the images are: dir, dir:PATH, archive:FILE, registry://HOST, s3://BUCKET or a ' +
+        'configured name',
     )
     .requiredOption('--to <store>', 'where they go')
     .option('--include <glob>', 'take only repo:tag names matching it (repeatable)', collect, [])

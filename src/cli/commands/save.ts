@@ -158,7 +158,8 @@ export const registerSave: Register = (program, run) => {
         context.output.result(result, () =>
           [
             ...summary.images.map((image) => `saved ${image.target} ${image.digest}`),
-            `wrote ${output} (${summary.images.length} images, ${formatBytes(summary.bytesMoved)} of layers)`,
+            `wrote ${output} (${summary.images.length} images, ` +
+              `${formatBytes(summary.bytesMoved)} of layers)`,
           ].join('\n'),
         );
       } catch (error) {

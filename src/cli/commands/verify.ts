@@ -19,7 +19,8 @@ export const registerVerify: Register = (program, run) => {
             // Plain text: stdout may be a file, and the output escapes control characters anyway.
             const lines = report.problems.map((p) => `FAIL ${p.image}: ${p.message}`);
             lines.push(
-              `${report.images} images, ${report.manifests} manifests, ${report.blobs} blobs (${formatBytes(report.bytes)}) checked; ${report.problems.length} problems`,
+              `${report.images} images, ${report.manifests} manifests, ${report.blobs} blobs ` +
+                `(${formatBytes(report.bytes)}) checked; ${report.problems.length} problems`,
             );
             return lines.join('\n');
           },

@@ -132,7 +132,8 @@ export class ArchiveWriter implements Store, OrderedSink {
     if (!this.written.has(descriptor.digest)) {
       throw new UnsupportedError(
         'ARCHIVE_UNPLANNED',
-        `manifest ${descriptor.digest} was not announced before the first layer of ${this.location}`,
+        `manifest ${descriptor.digest} was not announced before the first layer of ` +
+          `${this.location}`,
         { hint: 'write archives through copyImages, which announces every image first' },
       );
     }
@@ -169,7 +170,8 @@ export class ArchiveWriter implements Store, OrderedSink {
     if (this.pending.length > 0) {
       throw new IntegrityError(
         'ARCHIVE_INCOMPLETE',
-        `${this.location} is missing ${this.pending.length} layers (${this.pending[0]!.digest} first)`,
+        `${this.location} is missing ${this.pending.length} layers (${this.pending[0]!.digest} ` +
+          `first)`,
         { hint: 'the copy stopped early; run the save again' },
       );
     }

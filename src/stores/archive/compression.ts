@@ -51,7 +51,8 @@ export function createDecompressor(kind: StreamCompression): Duplex {
 
 /**
  * isTruncation tells a decompressor's failure for an input that ends too early (zlib's
- * Z_BUF_ERROR, "premature end" from zstd and xz, "ends unexpectedly" from bzip2) from one for damaged data.
+ * Z_BUF_ERROR, "premature end" from zstd and xz, "ends unexpectedly" from bzip2) from one for
+ * damaged data.
  */
 export function isTruncation(error: Error): boolean {
   if ((error as NodeJS.ErrnoException).code === 'Z_BUF_ERROR') return true;
@@ -103,7 +104,9 @@ export class SizeLimit extends Transform {
           'ARCHIVE_TOO_LARGE',
           `${this.what} decompresses to more than ${this.limit} bytes`,
           {
-            hint: 'the file may be a decompression bomb; if it is genuine, raise REGTOOL_MAX_UNCOMPRESSED (bytes)',
+            hint:
+              'the file may be a decompression bomb; if it is genuine, raise ' +
+              'REGTOOL_MAX_UNCOMPRESSED (bytes)',
           },
         ),
       );

@@ -103,7 +103,9 @@ export class DiffIdCheck extends Transform {
       'ARCHIVE_TOO_LARGE',
       `${this.what} decompresses to more than ${this.limit} bytes`,
       {
-        hint: 'the layer may be a decompression bomb; if it is genuine, raise REGTOOL_MAX_UNCOMPRESSED (bytes)',
+        hint:
+          'the layer may be a decompression bomb; if it is genuine, raise ' +
+          'REGTOOL_MAX_UNCOMPRESSED (bytes)',
       },
     );
   }

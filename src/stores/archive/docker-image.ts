@@ -83,7 +83,8 @@ export async function addDockerImage(
   if (diffIds.length !== spec.layers.length) {
     throw new IntegrityError(
       'DIFF_IDS_MISMATCH',
-      `${configWhat} lists ${diffIds.length} diff_ids but the image has ${spec.layers.length} layers`,
+      `${configWhat} lists ${diffIds.length} diff_ids but the image has ${spec.layers.length} ` +
+        `layers`,
       { hint: 'the archive is damaged or was written by a broken tool' },
     );
   }

@@ -18,7 +18,10 @@ function describeTar(archive: IndexedArchive): string {
     .map((entry) => entry.path)
     .join(', ');
   const more = files.length > 3 ? ', …' : '';
-  return `a ${tar} of ${files.length} files (${sample}${more}), like a single layer or a file system`;
+  return (
+    `a ${tar} of ${files.length} files (${sample}${more}), like a single layer or a file ` +
+    `system`
+  );
 }
 
 /**
@@ -57,7 +60,9 @@ async function readTopContents(archive: IndexedArchive): Promise<ArchiveContents
       'ARCHIVE_NOT_IMAGE',
       `${archive.what} is ${describeTar(archive)}, not an image archive`,
       {
-        hint: 'an image archive has manifest.json (docker save), index.json (OCI) or repositories at its top; to make an image from files, build one',
+        hint:
+          'an image archive has manifest.json (docker save), index.json (OCI) or ' +
+          'repositories at its top; to make an image from files, build one',
       },
     );
   }

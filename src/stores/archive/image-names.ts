@@ -15,7 +15,8 @@ export function settleNames(contents: ArchiveContents, what: string): void {
   for (const image of contents.images) {
     if (image.name !== undefined && image.reference === undefined) {
       contents.warnings.push(
-        `${what}: image ${image.descriptor.digest} is named "${image.name}", which is not a valid image name; it is loaded without that name`,
+        `${what}: image ${image.descriptor.digest} is named "${image.name}", which is not a ` +
+          `valid image name; it is loaded without that name`,
       );
     }
   }
@@ -31,7 +32,8 @@ export function settleNames(contents: ArchiveContents, what: string): void {
     }
     if (winner.descriptor.digest !== image.descriptor.digest) {
       contents.warnings.push(
-        `${what}: "${image.name}" names both ${image.descriptor.digest} and, later, ${winner.descriptor.digest}; the later one gets the name`,
+        `${what}: "${image.name}" names both ${image.descriptor.digest} and, later, ` +
+          `${winner.descriptor.digest}; the later one gets the name`,
       );
       kept.push({ descriptor: image.descriptor });
     }

@@ -130,7 +130,8 @@ interface Cursor {
 
 /**
  * CompressedArchive is indexed in one decompressing pass that keeps small entries, every
- * entry's head, and the digest of files outside blobs/; a large entry is read by decompressing again up to it, or on from
+ * entry's head, and the digest of files outside blobs/; a large entry is read by decompressing
+ * again up to it, or on from
  * where an earlier read stopped.
  */
 class CompressedArchive implements IndexedArchive {
@@ -265,7 +266,8 @@ function folderGiven(path: string): UsageError {
   return new UsageError('ARCHIVE_IS_FOLDER', `${path} is a folder, not an archive file`, {
     hint: layout
       ? `it is an OCI layout: copy its images with regtool copy NAME --from dir:${path} --to STORE`
-      : 'give an archive file (a .tar, .tar.gz or .tar.zst written by docker save, podman, skopeo or regtool save)',
+      : 'give an archive file (a .tar, .tar.gz or .tar.zst written by docker save, podman, ' +
+        'skopeo or regtool save)',
   });
 }
 

@@ -149,7 +149,9 @@ function cleanPath(path: string): string {
 function notTar(what: string, offset: number): UnsupportedError {
   const where = offset === 0 ? 'it does not start with a tar header' : `at byte ${offset}`;
   return new UnsupportedError('ARCHIVE_NOT_TAR', `${what} is not a tar archive (${where})`, {
-    hint: 'give an image archive written by docker save, podman save, skopeo, crane or regtool save',
+    hint:
+      'give an image archive written by docker save, podman save, skopeo, crane or regtool ' +
+      'save',
   });
 }
 

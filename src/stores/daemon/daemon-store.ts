@@ -203,7 +203,8 @@ export class DaemonStore implements Store, OrderedSink, ImageDeleter {
     if (archive !== undefined) return archive;
     throw new NotFoundError(
       'DAEMON_CONTENT_NOT_FOUND',
-      `${descriptor.digest} is in no image saved from the daemon at ${this.client.endpoint.display}`,
+      `${descriptor.digest} is in no image saved from the daemon at ` +
+        `${this.client.endpoint.display}`,
       { hint: 'name the image first, so that regtool saves it from the daemon' },
     );
   }

@@ -117,7 +117,8 @@ export class EngineClient {
     if (compareVersions(version, MINIMUM_API_VERSION) < 0) {
       throw new UnsupportedError(
         'DAEMON_VERSION_UNSUPPORTED',
-        `the daemon at ${this.endpoint.display} speaks Engine API ${version}; regtool needs ${MINIMUM_API_VERSION} or newer`,
+        `the daemon at ${this.endpoint.display} speaks Engine API ${version}; regtool needs ` +
+          `${MINIMUM_API_VERSION} or newer`,
         { hint: 'upgrade the daemon' },
       );
     }
@@ -175,12 +176,15 @@ export class EngineClient {
     const source = this.endpoint.fromEnv ? 'from DOCKER_HOST' : 'the default; DOCKER_HOST is unset';
     return new NetworkError(
       'DAEMON_UNREACHABLE',
-      `${what}: cannot reach the Docker daemon at ${this.endpoint.display} (${source}): ${describeErrno(code, error)}`,
+      `${what}: cannot reach the Docker daemon at ${this.endpoint.display} (${source}): ` +
+        `${describeErrno(code, error)}`,
       {
         hint:
           this.endpoint.tlsCertPath === undefined
-            ? 'start the daemon, or set DOCKER_HOST to its address (unix:///path/to/docker.sock or tcp://HOST:PORT)'
-            : `check that the daemon is up and that the certificates in ${this.endpoint.tlsCertPath} (DOCKER_CERT_PATH) are the daemon's`,
+            ? 'start the daemon, or set DOCKER_HOST to its address (unix:///path/to/docker.sock ' +
+              'or tcp://HOST:PORT)'
+            : `check that the daemon is up and that the certificates in ` +
+              `${this.endpoint.tlsCertPath} (DOCKER_CERT_PATH) are the daemon's`,
         cause: error,
       },
     );

@@ -101,7 +101,9 @@ export async function updateIndex(dir: string, changes: IndexChange[]): Promise<
       `cannot lock ${dir} to update its index.json`,
       {
         cause: error,
-        hint: 'another regtool may be writing there; wait for it, or remove index.json.lock if none runs',
+        hint:
+          'another regtool may be writing there; wait for it, or remove index.json.lock if ' +
+          'none runs',
       },
     );
   }

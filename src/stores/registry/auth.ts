@@ -20,7 +20,8 @@ const DEFAULT_TOKEN_SECONDS = 60;
 const EXPIRY_MARGIN_MS = 10_000;
 
 function basicHeader(credentials: Credentials): string {
-  return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+  const pair = `${credentials.username}:${credentials.password}`;
+  return `Basic ${Buffer.from(pair).toString('base64')}`;
 }
 
 /** loginHint tells the user how to give credentials for a registry. */

@@ -185,7 +185,9 @@ export class RegistryClient {
     const code = errorCode(error) ?? 'unknown error';
     if (tlsCodes.test(code)) {
       return new NetworkError('TLS_FAILED', `TLS with ${this.domain} failed (${code})`, {
-        hint: `trust its CA with --ca-cert FILE or /etc/docker/certs.d/${this.apiHost}/ca.crt, or use --insecure`,
+        hint:
+          `trust its CA with --ca-cert FILE or /etc/docker/certs.d/${this.apiHost}/ca.crt, ` +
+          `or use --insecure`,
         cause: error,
       });
     }
@@ -198,7 +200,8 @@ export class RegistryClient {
     const hint =
       proxy === undefined
         ? 'check the host name and port, that the registry is up, and HTTPS_PROXY/NO_PROXY'
-        : `check that the proxy ${proxy} is up and lets CONNECT through to ${this.apiHost}, or list ${this.apiHost} in NO_PROXY`;
+        : `check that the proxy ${proxy} is up and lets CONNECT through to ${this.apiHost}, or ` +
+          `list ${this.apiHost} in NO_PROXY`;
     const reason = proxy === undefined ? code : `${code} from the proxy ${proxy}`;
     return new NetworkError(
       'REGISTRY_UNREACHABLE',

@@ -18,7 +18,8 @@ function helperFailure(helper: string, action: string, error: unknown): AuthErro
       : `the credential helper ${helperCommand(helper)} failed to ${action} (exit ${status})`,
     {
       hint: missing
-        ? `install ${helperCommand(helper)}, or remove "${helper}" from credsStore/credHelpers in the Docker config`
+        ? `install ${helperCommand(helper)}, or remove "${helper}" from credsStore/credHelpers ` +
+          `in the Docker config`
         : `run ${helperCommand(helper)} by hand to see what it needs`,
     },
   );

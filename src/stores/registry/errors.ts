@@ -97,7 +97,9 @@ export function readAnswer(response: HttpResponse, what: string, domain: string)
       'REGISTRY_ANSWER_TOO_LARGE',
       `${domain} sent more than ${mib} MiB for ${what}`,
       {
-        hint: 'no image needs that much; check the address, and any proxy between regtool and the registry',
+        hint:
+          'no image needs that much; check the address, and any proxy between regtool and ' +
+          'the registry',
       },
     );
   });

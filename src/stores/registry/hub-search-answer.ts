@@ -106,7 +106,8 @@ export async function readHubSearchAnswer(
   }
   if (foreign.length > 0) {
     logger.warn(
-      `left out ${foreign.length} of ${parsed.data.results.length} results from ${safeUrl(url)}: they name no Docker Hub repository (such as "${foreign[0]}")`,
+      `left out ${foreign.length} of ${parsed.data.results.length} results from ${safeUrl(url)}: ` +
+        `they name no Docker Hub repository (such as "${foreign[0]}")`,
     );
   }
   // The server may send more than it was asked for; --limit is the most that is shown.

@@ -135,6 +135,8 @@ async function searchError(response: HttpResponse, word: string, url: URL): Prom
   }
   // Docker Hub searches anonymously, so credentials would not help: the endpoint is not it.
   return new AuthError('HUB_SEARCH_REFUSED', `${safeUrl(url)} refused the search (${status})`, {
-    hint: 'Docker Hub searches need no account and regtool sends none; check REGTOOL_HUB_SEARCH_URL, or unset it to search Docker Hub',
+    hint:
+      'Docker Hub searches need no account and regtool sends none; check ' +
+      'REGTOOL_HUB_SEARCH_URL, or unset it to search Docker Hub',
   });
 }

@@ -88,13 +88,17 @@ export function s3Error(error: unknown, what: string, location: string): Regtool
   if (name === 'CredentialsProviderError') {
     return new AuthError('S3_NO_CREDENTIALS', `no AWS credentials were found for ${location}`, {
       cause: error,
-      hint: 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with ~/.aws/credentials',
+      hint:
+        'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with ' +
+        '~/.aws/credentials',
     });
   }
   if (status === 403 || status === 401) {
     return new AuthError('S3_ACCESS_DENIED', `${what} in ${location} was refused: ${name}`, {
       cause: error,
-      hint: 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, to keys allowed there',
+      hint:
+        'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, to keys allowed ' +
+        'there',
     });
   }
   const raw = error as { $response?: unknown; $fault?: string };
@@ -102,10 +106,13 @@ export function s3Error(error: unknown, what: string, location: string): Regtool
     // An answer the SDK could not read as S3's, error or not: the endpoint is no S3 server.
     return new NetworkError(
       'S3_NOT_S3',
-      `${location}: the endpoint did not answer ${what} as an S3 server does (HTTP ${status ?? '?'})`,
+      `${location}: the endpoint did not answer ${what} as an S3 server does (HTTP ` +
+        `${status ?? '?'})`,
       {
         cause: error,
-        hint: 'check the endpoint (--endpoint, AWS_ENDPOINT_URL or the config file) names an S3 server',
+        hint:
+          'check the endpoint (--endpoint, AWS_ENDPOINT_URL or the config file) names an S3 ' +
+          'server',
       },
     );
   }
